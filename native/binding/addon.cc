@@ -1,0 +1,10 @@
+// Module entry: each feature file registers its own functions.
+#include "common.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  qrb::binding::init_info(env, exports);
+  qrb::binding::init_convert(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(qrobust, Init)
