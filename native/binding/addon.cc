@@ -4,6 +4,8 @@
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   qrb::binding::init_info(env, exports);
   qrb::binding::init_convert(env, exports);
+  qrb::binding::init_intq(env, exports);
+  qrb::binding::init_image(env, exports);
   return exports;
 }
 

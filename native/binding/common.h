@@ -63,5 +63,7 @@ inline void check(Napi::Env env, const Status& s) {
 
 void init_info(Napi::Env env, Napi::Object exports);
 void init_convert(Napi::Env env, Napi::Object exports);
+void init_intq(Napi::Env env, Napi::Object exports);   // integer kernels (native/binding/intq.cc)
+void init_image(Napi::Env env, Napi::Object exports);  // libjpeg + resampling (native/binding/image.cc)
 
 }  // namespace qrb::binding

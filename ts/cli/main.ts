@@ -8,6 +8,9 @@ import { exitCodeOf, oneLine } from '../util/errors.ts';
 import { setQuiet } from '../util/progress.ts';
 import { collectInfo, renderInfo } from './info.ts';
 import { registerDataCommands } from './data.ts';
+import { registerInspectCommand } from './inspect.ts';
+import { registerRequantCommand } from './requant.ts';
+import { registerPreprocessCommand } from './preprocess.ts';
 
 /** Writes exactly one JSON object to stdout. */
 export function printJson(obj: unknown): void {
@@ -36,6 +39,9 @@ export function buildProgram(): Command {
     });
 
   registerDataCommands(program);
+  registerInspectCommand(program);
+  registerRequantCommand(program);
+  registerPreprocessCommand(program);
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
   return program;

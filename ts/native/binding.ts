@@ -10,6 +10,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QrobustError } from '../util/errors.ts';
+import type { IntqNative } from './intq.ts';
+import type { ImageNative } from './image.ts';
 
 export interface LibraryInfo {
   present: boolean;
@@ -28,7 +30,7 @@ export interface NativeInfo {
 }
 
 /** The native contract. Each function rechecks its arguments and throws a TypeError/RangeError/Error naming them. */
-export interface Native {
+export interface Native extends IntqNative, ImageNative {
   info(): NativeInfo;
   /** Caps run-time dispatch: 'native' (no cap), 'scalar', 'avx2', 'avx512', 'avx512vnni', 'neon', 'neondot'. */
   setIsaCap(name: string): string;

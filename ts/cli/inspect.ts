@@ -1,0 +1,4 @@
+/** `qrobust inspect`. */
+import type { Command } from 'commander';
+
+export function registerInspectCommand(_program: Command): void {}

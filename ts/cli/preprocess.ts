@@ -1,0 +1,4 @@
+/** `qrobust preprocess`. */
+import type { Command } from 'commander';
+
+export function registerPreprocessCommand(_program: Command): void {}
