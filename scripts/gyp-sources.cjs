@@ -28,7 +28,7 @@ function libraries() {
     out.libs.push('-lopencv_core', '-lopencv_imgproc', '-lopencv_imgcodecs');
   } else out.missing.push('OpenCV (apt: libopencv-dev)');
   if (exists('/usr/include/jpeglib.h') && hasLib('jpeg')) {
-    out.defines.push('QRB_HAVE_JPEG=1');
+    out.defines.push('QRB_HAVE_JPEG=1', 'QRB_HAVE_IMAGE=1');
     out.libs.push('-ljpeg');
   } else out.missing.push('libjpeg (apt: libjpeg-dev)');
   if (hasLib('openblas')) {
@@ -49,9 +49,11 @@ if (what === 'sources') {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const [group, p] = line.split(/\s+/);
-    if (group !== 'kernels' && group !== 'binding') {
-      throw new Error(`native/sources.txt: unknown group '${group}' (allowed: kernels, binding)`);
+    if (group !== 'kernels' && group !== 'binding' && group !== 'image') {
+      throw new Error(`native/sources.txt: unknown group '${group}' (allowed: kernels, image, binding)`);
     }
+    // image sources need libjpeg, as in CMakeLists.txt
+    if (group === 'image' && !(exists('/usr/include/jpeglib.h') && hasLib('jpeg'))) continue;
     files.push(p);
   }
   console.log(files.join(' '));
