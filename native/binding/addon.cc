@@ -6,6 +6,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   qrb::binding::init_convert(env, exports);
   qrb::binding::init_intq(env, exports);
   qrb::binding::init_image(env, exports);
+  qrb::binding::init_float(env, exports);
   return exports;
 }
 
