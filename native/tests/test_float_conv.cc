@@ -1,0 +1,178 @@
+// Float convolution and GEMM: every backend compiled into this binary (oneDNN, OpenBLAS) against the
+// scalar twin, over awkward shapes (odd sizes, stride 2, padding, dilation, groups, depthwise), and
+// the validating entry points against bad arguments. Without oneDNN (aarch64 cross build) only the
+// twin and the checks run. Tolerance: |got - want| <= 1e-4 + 1e-4 * |want| (float32 accumulation
+// order vs the twin's double accumulation, sums of <= a few hundred O(1) products).
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "harness.h"
+#include "qrb/float.h"
+
+namespace {
+
+std::vector<float> randv(qrb::test::Rng& r, size_t n) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = float(int64_t(r.next() % 20001) - 10000) / 10000.0f;
+  return v;
+}
+
+bool close(const std::vector<float>& got, const std::vector<float>& want, double* worst) {
+  *worst = 0;
+  bool ok = got.size() == want.size();
+  for (size_t i = 0; ok && i < got.size(); ++i) {
+    const double d = std::fabs(double(got[i]) - double(want[i]));
+    if (d > *worst) *worst = d;
+    if (!(d <= 1e-4 + 1e-4 * std::fabs(double(want[i])))) ok = false;
+  }
+  return ok;
+}
+
+qrb::Conv2dParams P(int64_t n, int64_t cin, int64_t h, int64_t w, int64_t cout, int64_t kh, int64_t kw, int64_t s,
+                    int64_t pad, int64_t dil, int64_t g) {
+  qrb::Conv2dParams p;
+  p.n = n; p.cin = cin; p.h = h; p.w = w; p.cout = cout; p.kh = kh; p.kw = kw;
+  p.stride_h = p.stride_w = s; p.pad_h = p.pad_w = pad; p.dil_h = p.dil_w = dil; p.groups = g;
+  return p;
+}
+
+const qrb::Conv2dParams kShapes[] = {
+    P(1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1),   P(2, 3, 7, 5, 4, 3, 3, 1, 1, 1, 1),  P(3, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2),
+    P(2, 6, 8, 7, 6, 3, 3, 1, 1, 1, 6),   P(1, 5, 11, 13, 7, 3, 2, 2, 2, 2, 1), P(2, 8, 6, 6, 8, 1, 1, 2, 0, 1, 1),
+    P(1, 4, 10, 10, 8, 5, 5, 3, 2, 1, 4), P(2, 3, 2, 2, 2, 1, 1, 2, 0, 1, 1),  P(1, 16, 12, 12, 16, 3, 3, 2, 1, 1, 16),
+    P(4, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1),
+};
+
+}  // namespace
+
+QRB_TEST(float_conv, backends_match_reference) {
+  qrb::test::Rng rng(77);
+  int compared = 0;
+  for (qrb::FloatBackend be : {qrb::FloatBackend::dnnl, qrb::FloatBackend::automatic}) {
+    if (!qrb::float_backend_available(be)) continue;
+    for (const auto& p : kShapes) {
+      QRB_CHECK(qrb::conv2d_check(p).ok);
+      auto x = randv(rng, p.x_size()), w = randv(rng, p.w_size()), b = randv(rng, size_t(p.cout));
+      auto dy = randv(rng, p.y_size());
+      std::vector<float> y0(p.y_size()), y1(p.y_size(), NAN), dx0(p.x_size()), dx1(p.x_size(), NAN);
+      std::vector<float> dw0(p.w_size()), dw1(p.w_size(), NAN), db0(size_t(p.cout)), db1(size_t(p.cout), NAN);
+      qrb::f32_conv2d_fwd_ref(p, x.data(), w.data(), b.data(), y0.data());
+      qrb::f32_conv2d_bwd_data_ref(p, dy.data(), w.data(), dx0.data());
+      qrb::f32_conv2d_bwd_weights_ref(p, x.data(), dy.data(), dw0.data(), db0.data());
+      auto s1 = qrb::f32_conv2d_fwd(p, x.data(), x.size(), w.data(), w.size(), b.data(), b.size(), y1.data(),
+                                    y1.size(), be);
+      auto s2 = qrb::f32_conv2d_bwd_data(p, dy.data(), dy.size(), w.data(), w.size(), dx1.data(), dx1.size(), be);
+      auto s3 = qrb::f32_conv2d_bwd_weights(p, x.data(), x.size(), dy.data(), dy.size(), dw1.data(), dw1.size(),
+                                            db1.data(), db1.size(), be);
+      if (!s1.ok || !s2.ok || !s3.ok)
+        std::fprintf(stderr, "  %s: %s %s %s\n", qrb::float_backend_name(be), s1.message.c_str(),
+                     s2.message.c_str(), s3.message.c_str());
+      QRB_CHECK(s1.ok && s2.ok && s3.ok);
+      double e1, e2, e3, e4;
+      QRB_CHECK(close(y1, y0, &e1));
+      QRB_CHECK(close(dx1, dx0, &e2));
+      QRB_CHECK(close(dw1, dw0, &e3));
+      QRB_CHECK(close(db1, db0, &e4));
+      ++compared;
+    }
+  }
+#ifdef QRB_HAVE_DNNL
+  QRB_CHECK(compared == 2 * int(sizeof(kShapes) / sizeof(kShapes[0])));
+#endif
+}
+
+QRB_TEST(float_conv, ref_backend_is_the_twin) {
+  qrb::test::Rng rng(5);
+  const auto p = kShapes[2];
+  auto x = randv(rng, p.x_size()), w = randv(rng, p.w_size());
+  std::vector<float> y0(p.y_size()), y1(p.y_size());
+  qrb::f32_conv2d_fwd_ref(p, x.data(), w.data(), nullptr, y0.data());
+  QRB_CHECK(qrb::f32_conv2d_fwd(p, x.data(), x.size(), w.data(), w.size(), nullptr, 0, y1.data(), y1.size(),
+                                qrb::FloatBackend::ref).ok);
+  QRB_CHECK(y0 == y1);
+}
+
+QRB_TEST(float_conv, hand_computed_example) {
+  // 1x1x3x3 input 1..9, 2x2 kernel of ones, stride 1, pad 0: sums of each 2x2 window.
+  const float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1};
+  float y[4];
+  auto p = P(1, 1, 3, 3, 1, 2, 2, 1, 0, 1, 1);
+  QRB_CHECK(qrb::f32_conv2d_fwd(p, x, 9, w, 4, nullptr, 0, y, 4, qrb::FloatBackend::automatic).ok);
+  QRB_CHECK_EQ(y[0], 12.0f);
+  QRB_CHECK_EQ(y[1], 16.0f);
+  QRB_CHECK_EQ(y[2], 24.0f);
+  QRB_CHECK_EQ(y[3], 28.0f);
+}
+
+QRB_TEST(float_conv, bad_arguments_are_errors) {
+  std::vector<float> buf(4096);
+  auto p = P(1, 4, 5, 5, 6, 3, 3, 1, 1, 1, 1);
+  auto fwd = [&](const qrb::Conv2dParams& q, size_t xl, size_t wl, size_t yl) {
+    return qrb::f32_conv2d_fwd(q, buf.data(), xl, buf.data(), wl, nullptr, 0, buf.data(), yl,
+                               qrb::FloatBackend::automatic);
+  };
+  QRB_CHECK(fwd(p, p.x_size(), p.w_size(), p.y_size()).ok);
+  QRB_CHECK(!fwd(p, p.x_size() - 1, p.w_size(), p.y_size()).ok);
+  QRB_CHECK(!fwd(p, p.x_size(), p.w_size() + 1, p.y_size()).ok);
+  QRB_CHECK(!fwd(p, p.x_size(), p.w_size(), p.y_size() - 1).ok);
+  auto q = p; q.groups = 3;  // 4 % 3 != 0
+  QRB_CHECK(!qrb::conv2d_check(q).ok);
+  q = p; q.kh = 9; q.pad_h = 0;  // kernel larger than the input
+  QRB_CHECK(!qrb::conv2d_check(q).ok);
+  q = p; q.stride_w = 0;
+  QRB_CHECK(!qrb::conv2d_check(q).ok);
+  q = p; q.pad_h = -1;
+  QRB_CHECK(!qrb::conv2d_check(q).ok);
+  q = p; q.n = int64_t(1) << 40;
+  QRB_CHECK(!qrb::conv2d_check(q).ok);
+  QRB_CHECK(!qrb::f32_conv2d_fwd(p, nullptr, p.x_size(), buf.data(), p.w_size(), nullptr, 0, buf.data(), p.y_size(),
+                                 qrb::FloatBackend::automatic).ok);
+  QRB_CHECK(!qrb::f32_conv2d_fwd(p, buf.data(), p.x_size(), buf.data(), p.w_size(), nullptr, 0, buf.data(),
+                                 p.y_size(), qrb::FloatBackend::openblas).ok);
+  auto e = qrb::f32_conv2d_bwd_weights(p, buf.data(), p.x_size(), buf.data(), p.y_size(), buf.data(), p.w_size(),
+                                       buf.data(), 5, qrb::FloatBackend::automatic);
+  QRB_CHECK(!e.ok);
+  QRB_CHECK(e.message.find("db") != std::string::npos);
+}
+
+QRB_TEST(float_gemm, backends_match_reference) {
+  qrb::test::Rng rng(99);
+  struct S { int64_t m, n, k; };
+  const S shapes[] = {{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {64, 10, 576}, {128, 65, 31}, {2, 100, 3}};
+  int compared = 0;
+  for (qrb::FloatBackend be : {qrb::FloatBackend::dnnl, qrb::FloatBackend::openblas, qrb::FloatBackend::automatic}) {
+    if (!qrb::float_backend_available(be)) continue;
+    for (const auto& s : shapes)
+      for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb)
+          for (float beta : {0.0f, 0.5f}) {
+            const int64_t lda = (ta ? s.m : s.k) + 3, ldb = (tb ? s.k : s.n) + 1, ldc = s.n + 2;
+            auto a = randv(rng, size_t((ta ? s.k : s.m) * lda)), b = randv(rng, size_t((tb ? s.n : s.k) * ldb));
+            auto c0 = randv(rng, size_t(s.m * ldc));
+            auto c1 = c0;
+            qrb::f32_gemm_ref(ta, tb, s.m, s.n, s.k, 0.75f, a.data(), lda, b.data(), ldb, beta, c0.data(), ldc);
+            auto st = qrb::f32_gemm(ta, tb, s.m, s.n, s.k, 0.75f, a.data(), a.size(), lda, b.data(), b.size(), ldb,
+                                    beta, c1.data(), c1.size(), ldc, be);
+            QRB_CHECK(st.ok);
+            double worst;
+            QRB_CHECK(close(c1, c0, &worst));
+            ++compared;
+          }
+  }
+  QRB_CHECK(compared > 0);
+}
+
+QRB_TEST(float_gemm, bad_arguments_are_errors) {
+  std::vector<float> a(12), b(12), c(12);
+  auto g = [&](int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc, size_t al) {
+    return qrb::f32_gemm(false, false, m, n, k, 1.0f, a.data(), al, lda, b.data(), b.size(), ldb, 0.0f, c.data(),
+                         c.size(), ldc, qrb::FloatBackend::automatic);
+  };
+  QRB_CHECK(g(3, 4, 3, 3, 4, 4, 9).ok);
+  QRB_CHECK(!g(3, 4, 3, 3, 4, 4, 8).ok);   // a too short
+  QRB_CHECK(!g(3, 4, 3, 2, 4, 4, 12).ok);  // lda < k
+  QRB_CHECK(!g(0, 4, 3, 3, 4, 4, 12).ok);
+  QRB_CHECK(!g(3, 4, 5, 5, 4, 4, 12).ok);  // b too short for k = 5
+  QRB_CHECK(!g(3, 5, 3, 3, 5, 5, 12).ok);  // c too short
+}
