@@ -10,12 +10,12 @@
  *   protobuf C++ (torch, onnx), `encodeModel(decodeModel(bytes))` equals `bytes` byte for byte.
  * - `bytes` fields (`rawData`, string attributes) are views into the input buffer, not copies.
  */
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import type { Type as PbType, Field as PbField } from 'protobufjs';
 import { QrobustError, UsageError, invalidOption } from '../util/errors.ts';
 import { DataType, AttributeType, DataLocation, ONNX_DESCRIPTOR } from './onnx-descriptor.ts';
 import type { DataTypeName } from './onnx-descriptor.ts';
+import { readInputFile, writeOutputFile } from './io.ts';
 
 export { DataType, AttributeType, DataLocation, ONNX_DESCRIPTOR };
 export type { DataTypeName };
@@ -360,31 +360,7 @@ export function readModel(path: string): OnnxModel {
  * writeModel('/tmp/add.onnx', model);
  */
 export function writeModel(path: string, m: OnnxModel): void {
-  const bytes = encodeModel(m);
-  try {
-    writeFileSync(path, bytes);
-  } catch (err) {
-    throw new QrobustError(`Cannot write ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/**
- * Reads a whole input file, mapping "missing / not a file" to a UsageError naming it.
- * @internal shared with safetensors.ts
- */
-export function readInputFile(path: string): Uint8Array {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new UsageError(`Expected an existing file for ${path} but it does not exist`);
-  }
-  if (!st.isFile()) throw new UsageError(`Expected a file for ${path} but it is not a regular file`);
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new QrobustError(`Cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  writeOutputFile(path, encodeModel(m));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -599,7 +575,7 @@ function swapBytes(b: Uint8Array, size: number): void {
 function viewLE<T extends TypedArray>(raw: Uint8Array, Ctor: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number }, n: number): T {
   const size = Ctor.BYTES_PER_ELEMENT;
   if (LITTLE_ENDIAN && raw.byteOffset % size === 0) return new Ctor(raw.buffer, raw.byteOffset, n);
-  const copy = raw.slice(0, n * size);
+  const copy = new Uint8Array(raw.subarray(0, n * size)); // a real copy (Buffer#slice is a view)
   if (!LITTLE_ENDIAN) swapBytes(copy, size);
   return new Ctor(copy.buffer, 0, n);
 }
@@ -694,7 +670,7 @@ export function tensorFromArray(name: string, dataType: number, dims: readonly n
       }
       default: // float8 family and FLOAT8E8M0: bit patterns
         if (!(data instanceof Uint8Array)) throw invalidOption(`data of tensor ${name}`, `a Uint8Array of ${tname} bit patterns`, data);
-        raw = data.slice();
+        raw = new Uint8Array(data);
     }
   }
   return { dims: [...dims], dataType, name, rawData: raw };
@@ -781,7 +757,7 @@ export function tensorToArray(t: TensorProto): TypedArray | string[] {
  * - string → STRING (UTF-8), string[] → STRINGS; a TensorProto → TENSOR; `{ g: graph }` → GRAPH.
  */
 export type AttrValue =
-  | number | bigint | string | readonly number[] | readonly bigint[] | readonly string[] | Float32Array | TensorProto
+  | number | bigint | string | readonly Int64[] | readonly string[] | Float32Array | TensorProto
   | { f: number } | { i: Int64 } | { floats: readonly number[] } | { ints: readonly Int64[] } | { s: string | Uint8Array }
   | { strings: readonly (string | Uint8Array)[] } | { t: TensorProto } | { g: GraphProto } | { graphs: readonly GraphProto[] };
 
