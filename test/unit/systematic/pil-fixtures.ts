@@ -115,3 +115,27 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): { mismatches: number
   }
   return { mismatches, maxDiff };
 }
+
+/** Runs the real CLI entry point (ts/cli/bin.mjs) in a child process, as a user would. */
+export function runCliProcess(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['ts/cli/bin.mjs', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI's main() in this process (fast), capturing what it writes to stdout and stderr. */
+export async function runCliInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../../ts/cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => { stdout += String(s); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => { stderr += String(s); return true; }) as typeof process.stderr.write;
+  try {
+    const code = await main(['node', 'qrobust', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
