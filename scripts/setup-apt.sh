@@ -6,6 +6,7 @@
 #   ffmpeg libjpeg-turbo-progs    dec-ffmpeg and the djpeg oracle
 #   g++-aarch64-linux-gnu qemu-user   the aarch64 cross build and its tests
 #   python3-onnx python3-torch python3-torchvision python3-pil python3-skimage python3-opencv
+#   python3-scipy python3-wand   ImageNet-C reference generators (scipy.ndimage, ImageMagick motion blur)
 #                          fixture generators / oracles, used through /usr/bin/python3 (never pip)
 set -euo pipefail
 SUDO=""
@@ -13,7 +14,7 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(cmake ninja-build g++ make pkg-config libjpeg-dev libopencv-dev libopenblas-dev libdnnl-dev ffmpeg
       libjpeg-turbo-progs g++-aarch64-linux-gnu qemu-user python3 python3-numpy python3-onnx python3-torch
-      python3-torchvision python3-pil python3-skimage python3-opencv)
+      python3-torchvision python3-pil python3-skimage python3-opencv python3-scipy python3-wand)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
