@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { QrobustError, UsageError, invalidOption } from '../util/errors.ts';
 import { int } from '../util/is.ts';
 import type { HwcImage } from './types.ts';
+import { crop, resizedCrop } from './resize.ts';
 
 /** The model input: S x S x 3, interleaved RGB, uint8. */
 export interface RgbImage {
@@ -139,21 +140,17 @@ export async function decodeRgb(bytes: Uint8Array, file: string): Promise<RgbIma
   }
 }
 
-/** The stand-in ONECROP on an RGB image with sharp's linear kernel (the resize runs on raw pixels). */
-async function sharpOnecrop(img: RgbImage, size: number): Promise<RgbImage> {
+/** The stand-in ONECROP on an RGB image: float triangle-filter resize (resize.ts), then the centre crop. */
+export function standInOnecrop(img: RgbImage, size: number): RgbImage {
   if (img.width === size && img.height === size) return img;
   const g = onecropGeometry(img.width, img.height, size);
-  const out = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(g.rw, g.rh, { kernel: 'linear', fit: 'fill' })
-    .extract({ left: g.left, top: g.top, width: size, height: size })
-    .raw()
-    .toBuffer();
-  return { data: new Uint8Array(out.buffer, out.byteOffset, out.length), width: size, height: size, channels: 3 };
+  const resized = resizedCrop(img, { top: 0, left: 0, height: img.height, width: img.width }, g.rw, g.rh);
+  return crop(resized, g.left, g.top, size, size);
 }
 
 function sharpImpl(): string {
   const v = sharp.versions as { sharp?: string; vips?: string };
-  return `sharp-standin/sharp-${v.sharp ?? '?'}/vips-${v.vips ?? '?'}`;
+  return `sharp-standin/2/sharp-${v.sharp ?? '?'}/vips-${v.vips ?? '?'}`;
 }
 
 /** The sharp stand-in (see the module comment). Images already S x S pass through unresized. */
@@ -161,12 +158,12 @@ const sharpStandIn: PreprocessProvider = {
   id: SHARP_STANDIN_ID,
   impl: sharpImpl(),
   standIn: true,
-  describe: 'STAND-IN for dec-pil: sharp decode to RGB, sharp linear resize of the shorter side to floor(S*8/7), centre crop S',
+  describe: 'STAND-IN for dec-pil: sharp decode to RGB, float bilinear (triangle, Pillow-style support) resize of the shorter side to floor(S*8/7), centre crop S',
   create(size: number) {
     int('size', size, 1, 1 << 16);
     return {
-      encoded: async (bytes, file) => sharpOnecrop(await decodeRgb(bytes, file), size),
-      pixels: async (img) => sharpOnecrop(toRgb(img), size),
+      encoded: async (bytes, file) => standInOnecrop(await decodeRgb(bytes, file), size),
+      pixels: async (img) => standInOnecrop(toRgb(img), size),
     };
   },
 };
