@@ -14,6 +14,14 @@ import { fmtShape } from './shape.ts';
 
 export type { Conv2dGeometry, FloatBackendName, FloatInfo };
 
+// oneDNN runs on libgomp, which reads its wait policy once, when the addon is loaded. GOMP's default
+// (spin, then sleep) is pathological when the cores are shared (Node's own threads, other processes):
+// measured on the 2-core dev machine under load, a 5x5 convolution took 16 ms instead of 0.05 ms and a
+// resnet20 layer 23 ms instead of 5 ms. Passive waiting costs a few µs per parallel region, which is
+// noise at layer sizes. An explicit OMP_WAIT_POLICY in the environment wins. This must run before the
+// first native() call, which is lazy, so importing this module early is enough.
+if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'passive';
+
 const BACKENDS = ['auto', 'ref', 'dnnl', 'openblas'] as const satisfies readonly FloatBackendName[];
 let defaultBackend: FloatBackendName = 'auto';
 

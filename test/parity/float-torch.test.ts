@@ -1,0 +1,147 @@
+// Forward and backward of conv2d, batchnorm2d (train/eval, running statistics), cross-entropy with
+// label smoothing, linear and pooling against torch 1.13 (Debian python3-torch, float32 CPU) on fixed
+// inputs written by scripts/gen-torch-float-fixtures.py into test/.generated/ (regenerated when the
+// script is newer). Tolerance: |ours − torch| ≤ 1e-4 + 1e-4·|torch| per element (float32 summation
+// order); convolution is checked on the default backend (oneDNN when built in) and on the scalar twin.
+// Skipped, with the reason, when /usr/bin/python3 has no torch.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tensor, setFloatBackend, type FloatBackendName } from '../../ts/tensor/index.ts';
+import * as ag from '../../ts/autograd/index.ts';
+import { repoRoot } from '../../ts/native/binding.ts';
+
+interface Ref { shape: number[]; offset: number; length: number }
+interface Case { name: string; op: string; params: Record<string, unknown>; tensors: Record<string, Ref> }
+
+const dir = join(repoRoot, 'test', '.generated', 'float-torch');
+const script = join(repoRoot, 'scripts', 'gen-torch-float-fixtures.py');
+const ATOL = 1e-4;
+const RTOL = 1e-4;
+
+function load(): { cases: Case[]; torch: string; data: Float32Array } | string {
+  const manifest = join(dir, 'manifest.json');
+  const stale = !existsSync(manifest) || statSync(manifest).mtimeMs < statSync(script).mtimeMs;
+  if (stale) {
+    try {
+      execFileSync('/usr/bin/python3', [script, dir], { stdio: 'pipe', timeout: 60000 });
+    } catch (e) {
+      return `torch fixtures could not be generated (/usr/bin/python3 with python3-torch needed): ${String((e as Error).message).split('\n')[0]}`;
+    }
+  }
+  const m = JSON.parse(readFileSync(manifest, 'utf8')) as { cases: Case[]; torch: string };
+  const buf = readFileSync(join(dir, 'data.bin'));
+  const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return { cases: m.cases, torch: m.torch, data };
+}
+
+const worst: Record<string, number> = {};
+
+describe('parity/float-torch: forward and backward against torch', function () {
+  let fx: Exclude<ReturnType<typeof load>, string>;
+  before(function () {
+    const r = load();
+    if (typeof r === 'string') {
+      console.log(`      skipped: ${r}`);
+      this.skip();
+    }
+    fx = r as typeof fx;
+  });
+  after(() => {
+    if (Object.keys(worst).length) console.log(`      max |ours − torch| (torch ${fx?.torch}): ${JSON.stringify(worst, (_k, v) => (typeof v === 'number' ? Number(v.toExponential(2)) : v))}`);
+  });
+
+  const T = (c: Case, name: string): Tensor => {
+    const r = c.tensors[name];
+    if (!r) throw new Error(`fixture ${c.name} lacks ${name}`);
+    return Tensor.from(fx.data.slice(r.offset, r.offset + r.length), r.shape);
+  };
+  const cmp = (label: string, got: Tensor, want: Tensor): void => {
+    assert.deepEqual(got.shape, want.shape, `${label}: shape`);
+    const g = got.contiguous().data;
+    const w = want.data;
+    let maxErr = 0;
+    for (let i = 0; i < w.length; i++) {
+      const e = Math.abs(g[i]! - w[i]!);
+      maxErr = Math.max(maxErr, e);
+      assert.ok(e <= ATOL + RTOL * Math.abs(w[i]!), `${label}[${i}]: ours ${g[i]} torch ${w[i]} (|Δ| ${e})`);
+    }
+    const key = label.split(':')[0]!;
+    worst[key] = Math.max(worst[key] ?? 0, maxErr);
+  };
+  const each = (op: string, fn: (c: Case) => void) => () => {
+    const cs = fx.cases.filter((c) => c.op === op);
+    assert.ok(cs.length > 0);
+    for (const c of cs) fn(c);
+  };
+
+  for (const backend of ['auto', 'ref'] as FloatBackendName[]) {
+    it(`conv2d forward, dx, dw, db (backend ${backend})`, each('conv2d', (c) => {
+      const prev = setFloatBackend(backend);
+      try {
+        const x = ag.param(T(c, 'x'));
+        const w = ag.param(T(c, 'w'));
+        const b = c.params.bias ? ag.param(T(c, 'b')) : null;
+        const p = c.params as { stride: number; padding: number; dilation: number; groups: number };
+        const y = ag.conv2d(x, w, b, { stride: p.stride, padding: p.padding, dilation: p.dilation, groups: p.groups });
+        cmp(`conv2d-${backend}: ${c.name} y`, y, T(c, 'y'));
+        ag.backward(y, T(c, 'dy'));
+        cmp(`conv2d-${backend}: ${c.name} dx`, x.grad!, T(c, 'dx'));
+        cmp(`conv2d-${backend}: ${c.name} dw`, w.grad!, T(c, 'dw'));
+        if (b) cmp(`conv2d-${backend}: ${c.name} db`, b.grad!, T(c, 'db'));
+      } finally {
+        setFloatBackend(prev);
+      }
+    }));
+  }
+
+  it('batchnorm2d forward, dx, dγ, dβ and running statistics', each('batchnorm2d', (c) => {
+    const x = ag.param(T(c, 'x'));
+    const g = ag.param(T(c, 'weight'));
+    const b = ag.param(T(c, 'bias'));
+    const rm = T(c, 'runningMean');
+    const rv = T(c, 'runningVar');
+    const p = c.params as { training: boolean; momentum: number; eps: number };
+    const y = ag.batchnorm2d(x, g, b, rm, rv, p);
+    cmp(`batchnorm2d: ${c.name} y`, y, T(c, 'y'));
+    ag.backward(y, T(c, 'dy'));
+    cmp(`batchnorm2d: ${c.name} dx`, x.grad!, T(c, 'dx'));
+    cmp(`batchnorm2d: ${c.name} dweight`, g.grad!, T(c, 'dweight'));
+    cmp(`batchnorm2d: ${c.name} dbias`, b.grad!, T(c, 'dbias'));
+    cmp(`batchnorm2d: ${c.name} runningMean`, rm, T(c, 'runningMeanAfter'));
+    cmp(`batchnorm2d: ${c.name} runningVar`, rv, T(c, 'runningVarAfter'));
+  }));
+
+  it('crossEntropy with label smoothing: loss and dlogits (mean, sum, none)', each('crossEntropy', (c) => {
+    const z = ag.param(T(c, 'logits'));
+    const p = c.params as { labelSmoothing: number; reduction: 'mean' | 'sum' | 'none' };
+    const loss = ag.crossEntropy(z, T(c, 'target').toArray(), p);
+    cmp(`crossEntropy: ${c.name} loss`, loss, T(c, 'y'));
+    ag.backward(loss, T(c, 'dy'));
+    cmp(`crossEntropy: ${c.name} dlogits`, z.grad!, T(c, 'dlogits'));
+  }));
+
+  it('linear forward and gradients', each('linear', (c) => {
+    const x = ag.param(T(c, 'x'));
+    const w = ag.param(T(c, 'w'));
+    const b = ag.param(T(c, 'b'));
+    const y = ag.linear(x, w, b);
+    cmp(`linear: ${c.name} y`, y, T(c, 'y'));
+    ag.backward(y, T(c, 'dy'));
+    cmp(`linear: ${c.name} dx`, x.grad!, T(c, 'dx'));
+    cmp(`linear: ${c.name} dw`, w.grad!, T(c, 'dw'));
+    cmp(`linear: ${c.name} db`, b.grad!, T(c, 'db'));
+  }));
+
+  for (const op of ['maxPool2d', 'avgPool2d'] as const) {
+    it(`${op} forward and dx`, each(op, (c) => {
+      const x = ag.param(T(c, 'x'));
+      const p = c.params as { kernel: number; stride: number; padding: number; countIncludePad: boolean };
+      const y = ag[op](x, p);
+      cmp(`${op}: ${c.name} y`, y, T(c, 'y'));
+      ag.backward(y, T(c, 'dy'));
+      cmp(`${op}: ${c.name} dx`, x.grad!, T(c, 'dx'));
+    }));
+  }
+});
