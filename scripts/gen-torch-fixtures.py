@@ -67,7 +67,7 @@ def write_safetensors(path, tensors, metadata=None):
         offset += len(b)
     text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     text += b" " * ((8 - len(text) % 8) % 8)
-    tmp = path + ".tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"  # per process: concurrent test runs may generate at the same time
     with open(tmp, "wb") as f:
         f.write(len(text).to_bytes(8, "little"))
         f.write(text)
@@ -206,7 +206,10 @@ def main():
         except (OSError, ValueError):
             pass
     if os.path.exists(vpath):
-        os.remove(vpath)  # written last: its presence marks a complete set
+        try:
+            os.remove(vpath)  # written last: its presence marks a complete set
+        except FileNotFoundError:
+            pass
 
     expected = {"models": {}}
     for arch in ARCHS:
@@ -214,9 +217,10 @@ def main():
         model = getattr(torchvision.models, arch)(weights=None).eval()
         x = torch.randn(1, 3, 224, 224)
         onnx_path = os.path.join(out_dir, f"{arch}.onnx")
+        tmp = f"{onnx_path}.{os.getpid()}.tmp"
         with torch.no_grad():
-            torch.onnx.export(model, x, onnx_path + ".tmp", opset_version=13, input_names=["input"], output_names=["logits"])
-        os.replace(onnx_path + ".tmp", onnx_path)
+            torch.onnx.export(model, x, tmp, opset_version=13, input_names=["input"], output_names=["logits"])
+        os.replace(tmp, onnx_path)
         sd = model.state_dict()
         write_safetensors(os.path.join(out_dir, f"{arch}.safetensors"), sd, {"format": "pt", "arch": arch, "seed": "0"})
         entry = {"state_dict": summarize_state(sd)}
@@ -225,10 +229,11 @@ def main():
         expected["models"][arch] = entry
     expected["dtypes"] = dtype_fixture(out_dir, torch)
 
-    with open(os.path.join(out_dir, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=1)
-    with open(vpath, "w") as f:
-        json.dump(want, f, indent=1)
+    for name, obj in (("expected.json", expected), ("versions.json", want)):
+        tmp = os.path.join(out_dir, f"{name}.{os.getpid()}.tmp")
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=1)
+        os.replace(tmp, os.path.join(out_dir, name))
     print(f"gen-torch-fixtures: wrote {len(files)} files to {out_dir} in {time.time() - t0:.1f} s")
 
 
