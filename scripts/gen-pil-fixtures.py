@@ -178,7 +178,7 @@ def main():
     def pil_jpeg(name, im, **kw):
         path = os.path.join(out, 'jpeg', name + '.jpg')
         im.save(path, 'JPEG', **kw)
-        jpegs.append((name, kw))
+        jpegs.append((name, {k: (v if not isinstance(v, bytes) else '<%d bytes>' % len(v)) for k, v in kw.items()}))
 
     pil_jpeg('rgb420_227x149', photo, quality=90)
     pil_jpeg('rgb444_227x149', photo, quality=95, subsampling=0)
@@ -190,6 +190,9 @@ def main():
     pil_jpeg('odd_17x3', photo_image(17, 3, 25), quality=60)
     pil_jpeg('portrait_75x131', photo_image(75, 131, 26), quality=88)
     pil_jpeg('bench_500x375', photo_image(500, 375, 27), quality=75)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 CW on display; Pillow (and we) ignore it when decoding
+    pil_jpeg('exif_orient6_64x40', photo_image(64, 40, 30), quality=90, exif=exif.tobytes())
     have_cjpeg = shutil.which('cjpeg') is not None
     if have_cjpeg:
         ppm = os.path.join(out, 'jpeg', 'src.ppm')
@@ -216,6 +219,11 @@ def main():
                     subprocess.run(cmd, check=True)
                     entry['djpeg'][key] = 'djpeg/%s.%s.pnm' % (name, key)
         manifest['jpeg'].append(entry)
+    # CMYK (Pillow always reads Adobe polarity, then convert('RGB')); not in 'jpeg': djpeg cannot write it as PPM.
+    cmyk_path = os.path.join(out, 'jpeg', 'cmyk_40x30.jpg')
+    photo_image(40, 30, 31).convert('CMYK').save(cmyk_path, 'JPEG', quality=90)
+    write(os.path.join(out, 'pildec', 'cmyk_40x30.rgb'), Image.open(cmyk_path).convert('RGB').tobytes())
+    manifest['cmyk'] = {'file': 'jpeg/cmyk_40x30.jpg', 'pillow': 'pildec/cmyk_40x30.rgb', 'mode': Image.open(cmyk_path).mode}
 
     # ---- encoder: Pillow save(quality=q), then Pillow's decode ---------------------------------------
     enc_sources = {'photo227x149': photo, 'noise64x48': sources['n64x48'], 'photo17x3': photo_image(17, 3, 29),

@@ -116,10 +116,10 @@ void run_decode(const uint8_t* src, size_t len, const DecodeOptions& opt, bool h
     res->ok = 1;
     return;
   }
-  if (d.jpeg_color_space == JCS_CMYK || d.jpeg_color_space == JCS_YCCK ||
-      !(d.num_components == 1 || d.num_components == 3)) {
+  if (!(d.num_components == 1 || d.num_components == 3 || d.num_components == 4) ||
+      (d.num_components == 4 && d.jpeg_color_space != JCS_CMYK && d.jpeg_color_space != JCS_YCCK)) {
     std::snprintf(res->message, sizeof(res->message),
-                  "unsupported JPEG colour space %s with %d components (only greyscale, YCbCr and RGB are decoded)",
+                  "unsupported JPEG colour space %s with %d components (greyscale, YCbCr, RGB, CMYK and YCCK are decoded)",
                   color_space_name(d.jpeg_color_space), d.num_components);
     jpeg_destroy_decompress(&d);
     return;
@@ -131,18 +131,35 @@ void run_decode(const uint8_t* src, size_t len, const DecodeOptions& opt, bool h
     return;
   }
   const bool grey = d.num_components == 1;
-  d.out_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
+  const bool cmyk = d.num_components == 4;
+  d.out_color_space = grey ? JCS_GRAYSCALE : cmyk ? JCS_CMYK : JCS_RGB;
   d.dct_method = opt.dct == Dct::Ifast ? JDCT_IFAST : opt.dct == Dct::Float ? JDCT_FLOAT : JDCT_ISLOW;
   d.do_fancy_upsampling = opt.fancy_upsampling ? TRUE : FALSE;
   jpeg_start_decompress(&d);
   const size_t w = d.output_width, h = d.output_height;
-  rgb->resize(w * h * 3);
+  // CMYK rows are decoded into a scratch row kept after the image (dropped at the end).
+  rgb->resize(w * h * 3 + (cmyk ? w * 4 : 0));
   uint8_t* base = rgb->data();
+  uint8_t* scratch = base + w * h * 3;
   while (d.output_scanline < d.output_height) {
     // Grey rows are decoded into the last third of the RGB row, then replicated forwards in place.
     uint8_t* row = base + size_t(d.output_scanline) * w * 3;
-    JSAMPROW rp = grey ? row + 2 * w : row;
+    JSAMPROW rp = grey ? row + 2 * w : cmyk ? scratch : row;
     if (jpeg_read_scanlines(&d, &rp, 1) != 1) break;
+    if (cmyk) {
+      // Pillow: every CMYK JPEG is read with Adobe polarity (inverted, rawmode "CMYK;I"), then
+      // convert('RGB') computes each channel as (255 - k) - (c * (255 - k)) / 255, with its rounded
+      // division by 255: t = a*b + 128, ((t >> 8) + t) >> 8.
+      for (size_t x = 0; x < w; ++x) {
+        const int nk = scratch[4 * x + 3];  // 255 - inverted k
+        for (int c = 0; c < 3; ++c) {
+          const int v = 255 - scratch[4 * x + c];
+          const int t = v * nk + 128;
+          const int r = nk - (((t >> 8) + t) >> 8);
+          row[3 * x + c] = uint8_t(r < 0 ? 0 : r > 255 ? 255 : r);
+        }
+      }
+    }
     if (grey) {
       for (size_t x = 0; x < w; ++x) {
         const uint8_t v = row[2 * w + x];
@@ -159,6 +176,7 @@ void run_decode(const uint8_t* src, size_t len, const DecodeOptions& opt, bool h
     return;
   }
   jpeg_destroy_decompress(&d);
+  rgb->resize(w * h * 3);
   res->ok = 1;
 }
 

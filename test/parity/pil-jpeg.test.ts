@@ -70,6 +70,18 @@ describe('parity: libjpeg decode/encode against djpeg and Pillow', function () {
     assert.equal(sameFile, m.encode.length, `${sameFile}/${m.encode.length} encoded files byte-identical to Pillow's`);
   });
 
+  it('ignores EXIF orientation and converts CMYK to RGB exactly as Pillow does', async function () {
+    const m = pilFixtures()!;
+    const ex = m.jpeg.find((j) => j.id.startsWith('exif_orient6'))!;
+    const img = await jpegDecode(fixture(ex.file));
+    assert.deepEqual([img.width, img.height], [ex.width, ex.height]);
+    assert.equal(compareBytes(img.data, fixture(ex.pillow)).mismatches, 0);
+    assert.equal(m.cmyk.mode, 'CMYK');
+    const cmyk = await jpegDecode(fixture(m.cmyk.file));
+    assert.equal(cmyk.components, 4);
+    assert.equal(compareBytes(cmyk.data, fixture(m.cmyk.pillow)).mismatches, 0);
+  });
+
   it('truncated or bit-flipped fixtures give an image or a named error, never a crash', async function () {
     const m = pilFixtures()!;
     const rng = new Rng(6);

@@ -54,7 +54,9 @@ describe('parity: pipelines (decode + resize + crop) against Pillow', function (
       }
     }
     assert.deepEqual(bad, []);
-    assert.deepEqual([...ids].sort(), implementedPipelineIds().sort());
+    // dec-nvjpeg-like / dec-tf-fast references come from djpeg (libjpeg-turbo-progs); without it they are not generated.
+    const expected = implementedPipelineIds().filter((id) => m.versions.djpeg || !['dec-nvjpeg-like', 'dec-tf-fast'].includes(id));
+    assert.deepEqual([...ids].sort(), expected.sort());
   });
 
   it('the data-layer provider (ONECROP) gives the same bytes', async function () {
@@ -80,7 +82,8 @@ describe('parity: pipelines (decode + resize + crop) against Pillow', function (
     for (const id of implementedPipelineIds()) {
       const dec = id === 'dec-nvjpeg-like' ? 'nvjpeg-like' : id === 'dec-tf-fast' ? 'tf-fast' : 'pil';
       const filter = id.startsWith('rs-pil-') ? id.slice('rs-pil-'.length) : 'bilinear';
-      const c = m.pipelines.find((p) => p.jpeg === 'rgb420_227x149' && p.decoder === dec && p.filter === filter && p.size === 32 && p.mode === 'square')!;
+      const c = m.pipelines.find((p) => p.jpeg === 'rgb420_227x149' && p.decoder === dec && p.filter === filter && p.size === 32 && p.mode === 'square');
+      if (!c) continue; // djpeg-based reference missing (no libjpeg-turbo-progs)
       const out = join(tmp, `${id}.png`);
       const r = await runCliInProcess(['preprocess', '--in', join(FIXTURE_DIR, `jpeg/${c.jpeg}.jpg`), '--pipeline', id, '--size', '32', '--out', out]);
       assert.equal(r.code, 0, r.stderr);

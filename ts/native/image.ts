@@ -15,7 +15,7 @@ export interface NativeDecoded {
   width: number;
   height: number;
   channels: 3;
-  /** components in the file: 1 (grey, replicated to RGB) or 3 */
+  /** components in the file: 1 (grey, replicated to RGB), 3, or 4 (CMYK/YCCK, converted as Pillow does) */
   components: number;
   progressive: boolean;
   /** '4:2:0', '4:4:4', '4:2:2', 'grey', ... */

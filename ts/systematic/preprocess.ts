@@ -95,13 +95,14 @@ function toRgb(data: Uint8Array, width: number, height: number, channels: number
 
 /**
  * Decodes a non-JPEG file (PNG, ...) exactly with sharp: 8-bit, no EXIF rotation, grey replicated,
- * alpha dropped.
+ * alpha dropped, and no ICC transform (`keepIccProfile` stops sharp converting an embedded profile to
+ * sRGB; Pillow ignores profiles too).
  * @throws QrobustError naming the file when sharp cannot read it
  */
 async function decodeLossless(bytes: Uint8Array, file: string): Promise<RgbImage> {
   const sharp = (await import('sharp')).default;
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'error' }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { failOn: 'error' }).keepIccProfile().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
   } catch (e) {
     throw new QrobustError(`Cannot decode image ${file}: ${e instanceof Error ? e.message : String(e)}`);

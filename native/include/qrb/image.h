@@ -3,8 +3,9 @@
 // with Pillow 9.x (Resample.c / Geometry.c / Reduce.c) and with `djpeg`.
 //
 //   jpeg_decode      islow / ifast / float IDCT, fancy upsampling on/off; always RGB (grey replicated,
-//                    as Pillow's convert('RGB')); EXIF orientation ignored (as Pillow). Errors (corrupt,
-//                    truncated, unsupported colour space, too large) come back as a Status naming them.
+//                    as Pillow's convert('RGB'); CMYK/YCCK read with Adobe polarity and converted as Pillow
+//                    does); EXIF orientation ignored (as Pillow). Errors (corrupt, truncated, unsupported
+//                    colour space, too large) come back as a Status naming them.
 //   jpeg_encode      RGB at quality q with Pillow's save() defaults: jpeg_set_defaults (4:2:0, the
 //                    standard Annex K tables scaled by q, force_baseline), no optimize, no progressive.
 //   pil_resize       Pillow Image.resize for nearest/box/bilinear/hamming/bicubic/lanczos, any channel

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../../ts/native/binding.ts';
 import { imageAvailable } from '../../../ts/native/image.ts';
@@ -21,17 +21,32 @@ export interface Manifest {
   resize: { id: string; source: string; filter: string; width: number; height: number; file: string }[];
   reduce: { id: string; source: string; fx: number; fy: number; width: number; height: number; file: string }[];
   jpeg: { id: string; file: string; mode: string; width: number; height: number; pillow: string; djpeg: Record<string, string> }[];
+  cmyk: { file: string; pillow: string; mode: string };
   encode: { id: string; source: string; quality: number; jpeg: string; decoded: string }[];
   pipelines: { id: string; jpeg: string; decoder: string; filter: string; mode: 'onecrop' | 'square'; size: number; file: string }[];
 }
 
 let cached: Manifest | null | undefined;
+let failure: Error | null = null;
 let why = '';
 
-/** The manifest, generating the fixtures first when needed; null with {@link skipReason} otherwise. */
+/**
+ * The manifest, generating the fixtures first when needed; null with {@link skipReason} when Pillow or
+ * libjpeg support is absent. A failing generator throws, every time (never a silent skip).
+ */
 export function pilFixtures(): Manifest | null {
+  if (failure) throw failure;
   if (cached !== undefined) return cached;
-  cached = null;
+  try {
+    cached = load();
+  } catch (e) {
+    failure = e instanceof Error ? e : new Error(String(e));
+    throw failure;
+  }
+  return cached;
+}
+
+function load(): Manifest | null {
   if (!imageAvailable()) {
     why = 'addon built without libjpeg (imageAvailable false)';
     return null;
@@ -51,8 +66,14 @@ export function pilFixtures(): Manifest | null {
     }
   }
   if (!fresh) {
-    const r = spawnSync(PYTHON, [SCRIPT, '--out', FIXTURE_DIR], { encoding: 'utf8', timeout: 120000 });
-    if (r.status !== 0) {
+    // Generate beside, then swap in: other test runs in this working tree may be reading the old set.
+    const tmp = `${FIXTURE_DIR}.tmp-${process.pid}`;
+    const r = spawnSync(PYTHON, [SCRIPT, '--out', tmp], { encoding: 'utf8', timeout: 120000 });
+    if (r.status === 0) {
+      rmSync(FIXTURE_DIR, { recursive: true, force: true });
+      renameSync(tmp, FIXTURE_DIR);
+    } else {
+      rmSync(tmp, { recursive: true, force: true });
       if (/No module named 'PIL'/.test(r.stderr ?? '')) {
         why = 'python3-pil is not installed (apt: python3-pil)';
         return null;
@@ -60,8 +81,7 @@ export function pilFixtures(): Manifest | null {
       throw new Error(`gen-pil-fixtures.py failed (${r.status}): ${r.stderr}`);
     }
   }
-  cached = JSON.parse(readFileSync(mpath, 'utf8')) as Manifest;
-  return cached;
+  return JSON.parse(readFileSync(mpath, 'utf8')) as Manifest;
 }
 
 /** Why {@link pilFixtures} returned null. */
