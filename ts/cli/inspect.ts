@@ -54,7 +54,7 @@ function io(v: ValueInfo): OnnxSummary['inputs'][number] {
  * @returns the summary printed by `inspect`
  * @throws QrobustError when an initializer has a negative dimension
  * @example
- * summarizeOnnx(readModel('m.onnx'), 'm.onnx', 0).nodes
+ * summarizeOnnx(readModel('test/.generated/torch/resnet18.onnx'), 'resnet18.onnx', 0).nodes // => 65
  */
 export function summarizeOnnx(m: OnnxModel, file: string, bytes: number): OnnxSummary {
   const g = m.graph ?? {};
@@ -92,7 +92,7 @@ export function summarizeOnnx(m: OnnxModel, file: string, bytes: number): OnnxSu
  * @returns the summary printed by `inspect`
  * @throws never
  * @example
- * summarizeSafetensors(readSafetensors('w.safetensors'), 'w.safetensors', 0).parameters
+ * summarizeSafetensors(readSafetensors('test/.generated/torch/dtypes.safetensors'), 'dtypes', 0).parameters // => 53
  */
 export function summarizeSafetensors(f: SafetensorsFile, file: string, bytes: number): SafetensorsSummary {
   const tensors = [...f.tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, elements: t.shape.reduce((a, d) => a * d, 1) }));
@@ -135,7 +135,7 @@ function renderSafetensors(s: SafetensorsSummary): string {
  * @returns the summary
  * @throws UsageError when the file does not exist; QrobustError naming the file when it is corrupt
  * @example
- * inspectFile('test/.generated/torch/resnet18.onnx').format // 'onnx'
+ * inspectFile('test/.generated/torch/resnet18.onnx').format // => 'onnx'
  */
 export function inspectFile(file: string): OnnxSummary | SafetensorsSummary {
   const bytes = readInputFile(file);
@@ -150,7 +150,9 @@ export function inspectFile(file: string): OnnxSummary | SafetensorsSummary {
  * @param program the root command
  * @throws never
  * @example
- * registerInspectCommand(new Command());
+ * const program = new Command();
+ * registerInspectCommand(program);
+ * program.commands[0].name() // => 'inspect'
  */
 export function registerInspectCommand(program: Command): void {
   program

@@ -8,7 +8,7 @@ import { QrobustError, UsageError } from '../util/errors.ts';
  * @returns its bytes (a Buffer, so byteOffset is 0 for files over 4 KiB)
  * @throws UsageError when the file does not exist or is not a regular file; QrobustError when reading fails
  * @example
- * readInputFile('model.onnx').length
+ * readInputFile('package.json').length > 0 // => true
  */
 export function readInputFile(path: string): Uint8Array {
   let st;
@@ -31,7 +31,8 @@ export function readInputFile(path: string): Uint8Array {
  * @param bytes the content
  * @throws QrobustError naming the file when writing fails
  * @example
- * writeOutputFile('/tmp/x.bin', new Uint8Array([1]))
+ * writeOutputFile('test/.generated/formats/x.bin', new Uint8Array([1]));
+ * readInputFile('test/.generated/formats/x.bin').length // => 1
  */
 export function writeOutputFile(path: string, bytes: Uint8Array): void {
   try {

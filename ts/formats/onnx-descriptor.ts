@@ -18,7 +18,7 @@ import type { INamespace } from 'protobufjs';
  * ONNX tensor element types (`TensorProto.DataType`), name → wire value. The single source of truth:
  * the descriptor's enum and the element-type table in onnx.ts are built from it.
  * @example
- * DataType.INT4 // 22
+ * DataType.INT4 // => 22
  */
 export const DataType = {
   UNDEFINED: 0,

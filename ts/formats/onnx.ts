@@ -302,8 +302,9 @@ function toWire(msg: Msg, type: PbType): Msg {
  * @throws QrobustError naming `file` when the bytes are not a valid ModelProto (truncated, wrong wire
  *   type, nesting too deep, no `irVersion`)
  * @example
- * const m = decodeModel(readFileSync('resnet18.onnx'), 'resnet18.onnx');
- * m.graph?.node?.length // 69
+ * const m = decodeModel(readFileSync('test/.generated/torch/resnet18.onnx'), 'resnet18.onnx');
+ * m.graph.node.length // => 65
+ * m.graph.initializer[0].dims // => [1000, 512]
  */
 export function decodeModel(bytes: Uint8Array, file = '<bytes>'): OnnxModel {
   if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'a Uint8Array', bytes);
@@ -330,6 +331,7 @@ export function decodeModel(bytes: Uint8Array, file = '<bytes>'): OnnxModel {
  * @example
  * const bytes = encodeModel(makeModel(makeGraph([makeNode('Relu', ['x'], ['y'])], 'g',
  *   [makeValueInfo('x', DataType.FLOAT, [2])], [makeValueInfo('y', DataType.FLOAT, [2])])));
+ * decodeModel(bytes).graph.node[0].opType // => 'Relu'
  */
 export function encodeModel(m: OnnxModel): Uint8Array {
   try {
@@ -345,7 +347,7 @@ export function encodeModel(m: OnnxModel): Uint8Array {
  * @param path the file
  * @throws UsageError when the file does not exist; QrobustError naming the file when it is corrupt
  * @example
- * const m = readModel('test/.generated/torch/resnet18.onnx');
+ * readModel('test/.generated/torch/resnet18.onnx').producerName // => 'pytorch'
  */
 export function readModel(path: string): OnnxModel {
   return decodeModel(readInputFile(path), path);
@@ -357,7 +359,8 @@ export function readModel(path: string): OnnxModel {
  * @param m the model
  * @throws QrobustError when encoding or writing fails
  * @example
- * writeModel('/tmp/add.onnx', model);
+ * writeModel('test/.generated/formats/relu.onnx', makeModel(makeGraph([makeNode('Relu', ['x'], ['y'])], 'g', [], [])));
+ * readModel('test/.generated/formats/relu.onnx').graph.node[0].opType // => 'Relu'
  */
 export function writeModel(path: string, m: OnnxModel): void {
   writeOutputFile(path, encodeModel(m));
@@ -424,7 +427,7 @@ const NAME_OF: Record<number, DataTypeName> = Object.fromEntries(
  * @param dataType a {@link DataType} value
  * @throws QrobustError for a number that is not an ONNX element type
  * @example
- * dataTypeName(22) // 'INT4'
+ * dataTypeName(22) // => 'INT4'
  */
 export function dataTypeName(dataType: number): DataTypeName {
   const n = NAME_OF[dataType];
@@ -448,7 +451,7 @@ const SUBBYTE: Partial<Record<DataTypeName, { bits: 2 | 4; signed: boolean; min:
  * @returns ceil(n·bits/8) bytes; unused high bits of the last byte are zero
  * @throws never
  * @example
- * packSubByte([1, -1, 3], 4) // Uint8Array [0xf1, 0x03]
+ * packSubByte([1, -1, 3], 4) // => new Uint8Array([0xf1, 0x03])
  */
 export function packSubByte(values: ArrayLike<number>, bits: 2 | 4): Uint8Array {
   const per = 8 / bits;
@@ -466,7 +469,7 @@ export function packSubByte(values: ArrayLike<number>, bits: 2 | 4): Uint8Array 
  * @param signed sign-extend (INT4, INT2) into an Int8Array; else a Uint8Array
  * @throws QrobustError when `bytes` is too short
  * @example
- * unpackSubByte(new Uint8Array([0xf1, 0x03]), 3, 4, true) // Int8Array [1, -1, 3]
+ * unpackSubByte(new Uint8Array([0xf1, 0x03]), 3, 4, true) // => new Int8Array([1, -1, 3])
  */
 export function unpackSubByte(bytes: Uint8Array, count: number, bits: 2 | 4, signed: boolean): Int8Array | Uint8Array {
   const per = 8 / bits;
@@ -489,7 +492,7 @@ const u32 = new Uint32Array(f32.buffer);
  * @param v the value
  * @throws never
  * @example
- * float32ToFloat16Bits(1) // 0x3c00
+ * float32ToFloat16Bits(1) // => 0x3c00
  */
 export function float32ToFloat16Bits(v: number): number {
   f32[0] = v;
@@ -521,7 +524,7 @@ export function float32ToFloat16Bits(v: number): number {
  * @param h 16-bit pattern
  * @throws never
  * @example
- * float16BitsToFloat32(0xc000) // -2
+ * float16BitsToFloat32(0xc000) // => -2
  */
 export function float16BitsToFloat32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
@@ -537,7 +540,7 @@ export function float16BitsToFloat32(h: number): number {
  * @param v the value
  * @throws never
  * @example
- * float32ToBFloat16Bits(1) // 0x3f80
+ * float32ToBFloat16Bits(1) // => 0x3f80
  */
 export function float32ToBFloat16Bits(v: number): number {
   f32[0] = v;
@@ -551,7 +554,7 @@ export function float32ToBFloat16Bits(v: number): number {
  * @param b 16-bit pattern
  * @throws never
  * @example
- * bfloat16BitsToFloat32(0x3f80) // 1
+ * bfloat16BitsToFloat32(0x3f80) // => 1
  */
 export function bfloat16BitsToFloat32(b: number): number {
   u32[0] = (b & 0xffff) << 16;
@@ -585,7 +588,7 @@ function viewLE<T extends TypedArray>(raw: Uint8Array, Ctor: { new (b: ArrayBuff
  * @param dims the dims
  * @throws QrobustError for negative or non-integer dims
  * @example
- * numElements([2, 3]) // 6
+ * numElements([2, 3]) // => 6
  */
 export function numElements(dims: readonly Int64[] | undefined): number {
   let n = 1;
@@ -621,7 +624,7 @@ function checkInts(name: string, data: ArrayLike<number | bigint>, lo: number, h
  * @throws UsageError when the count does not match the dims, a value is out of range, or the type is STRING/UNDEFINED
  * @example
  * const w = tensorFromArray('w', DataType.INT4, [3], [1, -1, 3]);
- * w.rawData // Uint8Array [0xf1, 0x03]
+ * w.rawData // => new Uint8Array([0xf1, 0x03])
  */
 export function tensorFromArray(name: string, dataType: number, dims: readonly number[], data: TypedArray | readonly number[] | readonly bigint[]): TensorProto {
   const tname = NAME_OF[dataType];
@@ -686,7 +689,7 @@ export function tensorFromArray(name: string, dataType: number, dims: readonly n
  * @throws QrobustError naming the tensor for external data, unknown types or a byte count that does not
  *   match the dims
  * @example
- * tensorToArray(tensorFromArray('w', DataType.UINT2, [5], [0, 1, 2, 3, 1])) // Uint8Array [0, 1, 2, 3, 1]
+ * tensorToArray(tensorFromArray('w', DataType.UINT2, [5], [0, 1, 2, 3, 1])) // => new Uint8Array([0, 1, 2, 3, 1])
  */
 export function tensorToArray(t: TensorProto): TypedArray | string[] {
   const label = `tensor '${t.name ?? ''}'`;
@@ -770,7 +773,8 @@ const utf8 = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? ne
  * @param v the value
  * @throws UsageError for a value of no attribute type
  * @example
- * makeAttribute('axis', 1).type === AttributeType.INT // true
+ * makeAttribute('axis', 1).type // => AttributeType.INT
+ * makeAttribute('alpha', { f: 1 }).type // => AttributeType.FLOAT
  */
 export function makeAttribute(name: string, v: AttrValue): AttributeProto {
   const bad = (): UsageError => invalidOption(`attribute ${name}`, 'a number, bigint, string, number[], string[], Float32Array, TensorProto or {f|i|floats|ints|s|strings|t|g|graphs: …}', v);
@@ -820,8 +824,8 @@ export function makeAttribute(name: string, v: AttrValue): AttributeProto {
  * @returns the node
  * @throws UsageError for an attribute value of no attribute type
  * @example
- * makeNode('Conv', ['x', 'w'], ['y'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'conv1')
- * makeNode('LeakyRelu', ['x'], ['y'], { alpha: { f: 1 } })
+ * makeNode('Conv', ['x', 'w'], ['y'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'conv1').attribute[0].ints // => [3, 3]
+ * makeNode('LeakyRelu', ['x'], ['y'], { alpha: { f: 1 } }).attribute[0].f // => 1
  */
 export function makeNode(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Record<string, AttrValue> = {}, name?: string, domain?: string): NodeProto {
   const node: NodeProto = { input: [...inputs], output: [...outputs] };
@@ -841,7 +845,7 @@ export function makeNode(opType: string, inputs: readonly string[], outputs: rea
  * @returns the value info
  * @throws UsageError for a negative or fractional dimension
  * @example
- * makeValueInfo('x', DataType.FLOAT, ['N', 3, 32, 32])
+ * makeValueInfo('x', DataType.FLOAT, ['N', 3]).type.tensorType.shape.dim // => [{ dimParam: 'N' }, { dimValue: 3 }]
  */
 export function makeValueInfo(name: string, elemType: number, shape?: readonly (number | string)[]): ValueInfo {
   const tensorType: NonNullable<TypeProto['tensorType']> = { elemType };
@@ -868,9 +872,10 @@ export function makeValueInfo(name: string, elemType: number, shape?: readonly (
  * @returns the graph
  * @throws never
  * @example
- * makeGraph([makeNode('Add', ['a', 'b'], ['c'])], 'add',
+ * const g = makeGraph([makeNode('Add', ['a', 'b'], ['c'])], 'add',
  *   [makeValueInfo('a', DataType.FLOAT, [2]), makeValueInfo('b', DataType.FLOAT, [2])],
- *   [makeValueInfo('c', DataType.FLOAT, [2])])
+ *   [makeValueInfo('c', DataType.FLOAT, [2])]);
+ * g.input.length // => 2
  */
 export function makeGraph(nodes: readonly NodeProto[], name: string, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[], initializers: readonly TensorProto[] = [], valueInfo: readonly ValueInfo[] = []): GraphProto {
   const g: GraphProto = { node: [...nodes], name };
@@ -911,8 +916,13 @@ function irVersionForOpset(opset: number): number {
  * @returns the model
  * @throws UsageError for a non-positive opset version
  * @example
- * const m = makeModel(graph, { opsetImports: [{ domain: '', version: 21 }], irVersion: 10 });
+ * const graph = makeGraph([makeNode('Add', ['a', 'c'], ['y'])], 'add', [makeValueInfo('a', DataType.INT32, [2])],
+ *   [makeValueInfo('y', DataType.INT32, [2])], [tensorFromArray('c', DataType.INT32, [2], [10, 20])]);
+ * const m = makeModel(graph, { opsetImports: [{ domain: '', version: 21 }] });
+ * m.irVersion // => 10
  * const session = await ort.InferenceSession.create(encodeModel(m));
+ * const out = await session.run({ a: new ort.Tensor('int32', new Int32Array([1, 2]), [2]) });
+ * Array.from(out.y.data) // => [11, 22]
  */
 export function makeModel(graph: GraphProto, opts: MakeModelOptions = {}): OnnxModel {
   const opsets = (opts.opsetImports ?? [{ domain: '', version: 13 }]).map((o) => ({ domain: o.domain ?? '', version: o.version ?? 1 }));
@@ -933,7 +943,7 @@ export function makeModel(graph: GraphProto, opts: MakeModelOptions = {}): OnnxM
  * @returns the shape, or null when the type has no shape (unknown rank)
  * @throws never
  * @example
- * valueInfoShape(makeValueInfo('x', DataType.FLOAT, ['N', 3])) // ['N', 3]
+ * valueInfoShape(makeValueInfo('x', DataType.FLOAT, ['N', 3])) // => ['N', 3]
  */
 export function valueInfoShape(v: ValueInfo): (number | string | null)[] | null {
   const tt = v.type?.tensorType ?? v.type?.sparseTensorType;

@@ -182,8 +182,9 @@ function elementCount(shape: readonly number[]): number {
  *   UTF-8 or JSON, a malformed entry, unknown dtype, size ≠ product(shape)·dtype size, offsets out of the
  *   buffer, overlapping tensors, gaps or trailing bytes
  * @example
- * const st = decodeSafetensors(readFileSync('resnet18.safetensors'), 'resnet18.safetensors');
- * st.tensors.get('conv1.weight')?.shape // [64, 3, 7, 7]
+ * const st = decodeSafetensors(readFileSync('test/.generated/torch/resnet18.safetensors'), 'resnet18.safetensors');
+ * st.tensors.get('conv1.weight').shape // => [64, 3, 7, 7]
+ * st.metadata.get('format') // => 'pt'
  */
 export function decodeSafetensors(bytes: Uint8Array, file = '<bytes>'): SafetensorsFile {
   const bad = (what: string): QrobustError => new QrobustError(`${file}: not a valid safetensors file: ${what}`);
@@ -293,6 +294,8 @@ function headerText(f: SafetensorsFile, offsets: Map<string, [number, number]>):
  * @example
  * const bytes = encodeSafetensors({ metadata: new Map([['format', 'pt']]),
  *   tensors: new Map([['w', safetensorFromArray('F32', [2], new Float32Array([1, 2]))]]) });
+ * // 8-byte length, an 85-byte header padded to 88, 8 data bytes
+ * bytes.length // => 8 + 88 + 8
  */
 export function encodeSafetensors(f: SafetensorsFile): Uint8Array {
   const order = f.dataOrder ?? [...f.tensors.keys()];
@@ -325,7 +328,7 @@ export function encodeSafetensors(f: SafetensorsFile): Uint8Array {
  * @param path the file
  * @throws UsageError when the file does not exist; QrobustError naming the file when it is corrupt
  * @example
- * const st = readSafetensors('test/.generated/torch/resnet18.safetensors');
+ * readSafetensors('test/.generated/torch/dtypes.safetensors').tensors.size // => 12
  */
 export function readSafetensors(path: string): SafetensorsFile {
   return decodeSafetensors(readInputFile(path), path);
@@ -337,7 +340,8 @@ export function readSafetensors(path: string): SafetensorsFile {
  * @param f the content
  * @throws QrobustError when writing fails; UsageError as {@link encodeSafetensors}
  * @example
- * writeSafetensors('/tmp/w.safetensors', st);
+ * writeSafetensors('test/.generated/formats/b.safetensors', { metadata: null, tensors: new Map([['b', safetensorFromArray('BOOL', [1], new Uint8Array([1]))]]) });
+ * readSafetensors('test/.generated/formats/b.safetensors').tensors.get('b').dtype // => 'BOOL'
  */
 export function writeSafetensors(path: string, f: SafetensorsFile): void {
   writeOutputFile(path, encodeSafetensors(f));
@@ -362,7 +366,7 @@ export type SafeArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int3
  * @returns the values, C order
  * @throws never
  * @example
- * const w = safetensorArray(st.tensors.get('conv1.weight')!) as Float32Array;
+ * safetensorArray(safetensorFromArray('F32', [2], new Float32Array([1, 2]))) // => new Float32Array([1, 2])
  */
 export function safetensorArray(t: SafeTensor): SafeArray {
   const Ctor = CTOR[t.dtype];
@@ -382,7 +386,7 @@ export function safetensorArray(t: SafeTensor): SafeArray {
  * @returns the entry
  * @throws UsageError when the array type or length does not match
  * @example
- * safetensorFromArray('I64', [2], new BigInt64Array([1n, -1n]))
+ * safetensorFromArray('I64', [2], new BigInt64Array([1n, -1n])).data.length // => 16
  */
 export function safetensorFromArray(dtype: SafeDType, shape: readonly number[], values: SafeArray): SafeTensor {
   const Ctor = CTOR[dtype];
