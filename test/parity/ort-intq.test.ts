@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { DataType, encodeModel, makeGraph, makeModel, makeNode, makeValueInfo, tensorFromArray } from '../../ts/formats/onnx.ts';
 import type { NodeProto, TensorProto, ValueInfo } from '../../ts/formats/onnx.ts';
 import { Rng } from '../../ts/util/rng.ts';
-import { conv2d, gemm, globalAvgPool, qadd, quantize, requantize } from '../../ts/native/intq.ts';
+import { conv2d, formMultiplier, gemm, globalAvgPool, qadd, quantize, requantize } from '../../ts/native/intq.ts';
 
 type Bytes = Int8Array | Uint8Array;
 interface Feed { name: string; tensor: ort.Tensor }
@@ -68,6 +68,7 @@ async function run(b: Batch, opset = 13): Promise<{ cases: number; elements: num
 }
 
 const total = { cases: 0, elements: 0, mismatches: 0 };
+const discriminating = { rhu: 0 };
 async function runAndCheck(b: Batch, opset = 13): Promise<void> {
   const r = await run(b, opset);
   total.cases += r.cases;
@@ -113,7 +114,7 @@ function addMatMulCase(b: Batch, rng: Rng, kind: 'qlinear' | 'integer', opts: { 
   const id = b.id('mm');
   b.input(`${id}_a`, dtOf(aSigned), [m, k], a);
   const bname = b.init(`${id}_b`, dtOf(bSigned), [k, n], transposeKN(w, n, k));
-  const acc = gemm(a, w, { m, n, k, aZeroPoint: az, wZeroPoint: bz });
+  let acc = gemm(a, w, { m, n, k, aZeroPoint: az, wZeroPoint: bz });
   if (kind === 'integer') {
     b.init(`${id}_az`, dtOf(aSigned), [], [az]);
     b.init(`${id}_bz`, dtOf(bSigned), [], [bz]);
@@ -122,16 +123,28 @@ function addMatMulCase(b: Batch, rng: Rng, kind: 'qlinear' | 'integer', opts: { 
     return;
   }
   const ySigned = aSigned; // ORT registers QLinearMatMul with the output type of A
-  const sa = randScale(rng, -7), sb = randScale(rng, -8);
-  // aim the output at roughly ±100 codes; ties mode: power-of-two scales so acc·M lands on .5 often
-  const tie = rng.int(5) === 0;
+  // Ties mode: power-of-two scales with M = 2^-1..2^-4 and codes within ±3 of the zero points, so acc·M
+  // lands exactly on .5 often (RNE vs round-half-up). Otherwise generic float32 scales aiming at ±100 codes.
+  const tie = rng.int(4) === 0;
+  if (tie) {
+    for (let i = 0; i < a.length; i++) a[i] = Math.min(Math.max(az - 3 + rng.int(7), range(aSigned)[0]), range(aSigned)[1]);
+    for (let i = 0; i < w.length; i++) w[i] = Math.min(Math.max(bz - 3 + rng.int(7), range(bSigned)[0]), range(bSigned)[1]);
+  }
+  const sa = tie ? 2 ** -(rng.int(4) + 3) : randScale(rng, -7), sb = tie ? 2 ** -(rng.int(4) + 3) : randScale(rng, -8);
   const target = 60 / (Math.sqrt(k) * 74 * 74);
-  const sy = tie ? Math.fround((2 ** Math.round(Math.log2(sa))) * (2 ** Math.round(Math.log2(sb))) * 2 ** Math.round(-Math.log2(target)))
-    : Math.fround((sa * sb) / (target * (0.5 + rng.uniform())));
-  const scaleA = tie ? Math.fround(2 ** Math.round(Math.log2(sa))) : sa, scaleB = tie ? Math.fround(2 ** Math.round(Math.log2(sb))) : sb;
+  const sy = tie ? sa * sb * 2 ** (1 + rng.int(4)) : Math.fround((sa * sb) / (target * (0.5 + rng.uniform())));
+  const scaleA = sa, scaleB = sb;
+  b.inits = b.inits.filter((t) => t.name !== bname);
+  b.init(bname, dtOf(bSigned), [k, n], transposeKN(w, n, k));
+  b.feeds[b.feeds.length - 1] = { name: `${id}_a`, tensor: new ort.Tensor(aSigned ? 'int8' : 'uint8', a, [m, k]) };
+  acc = gemm(a, w, { m, n, k, aZeroPoint: az, wZeroPoint: bz });
   const yz = randZp(rng, ySigned);
   const [qmin, qmax] = range(ySigned);
   const y = requantize(acc, { variant: 'ort-mlas', scales: { sx: scaleA, sw: scaleB, sy }, zeroPoint: yz, qmin, qmax });
+  // Discrimination: how many elements a round-half-up stack (same float32 M) would have got wrong here.
+  const m32 = formMultiplier('ort-mlas', { sx: scaleA, sw: scaleB, sy }).m32;
+  const alt = requantize(acc, { variant: 'tflite-single', multiplier: m32, zeroPoint: yz, qmin, qmax });
+  for (let i = 0; i < y.length; i++) if (alt[i] !== y[i]) discriminating.rhu++;
   b.init(`${id}_sa`, DataType.FLOAT, [], [scaleA]);
   b.init(`${id}_az`, dtOf(aSigned), [], [az]);
   b.init(`${id}_sb`, DataType.FLOAT, [], [scaleB]);
@@ -219,9 +232,12 @@ function addQuantizeCase(b: Batch, rng: Rng): void {
 }
 
 // ---- com.microsoft QLinearAdd / QLinearGlobalAveragePool -----------------------------------------------
-function addAddCase(b: Batch, rng: Rng, signed: boolean): void {
-  const len = 1 + rng.int(80);
+function addAddCase(b: Batch, rng: Rng, signed: boolean, exhaustive: boolean): void {
+  // exhaustive: every (a, b) code pair once (65536 elements), so rare float rounding paths are reached;
+  // otherwise short random tensors, length 1 included (MLAS's scalar-broadcast path)
+  const len = exhaustive ? 65536 : rng.int(4) === 0 ? 1 : 1 + rng.int(80);
   const a = randBytes(rng, len, signed), bb = randBytes(rng, len, signed);
+  if (exhaustive) for (let i = 0; i < len; i++) { a[i] = (signed ? -128 : 0) + (i >> 8); bb[i] = (signed ? -128 : 0) + (i & 255); }
   const sa = randScale(rng, -6), sb = randScale(rng, -6 - rng.int(3)), sy = randScale(rng, -6 + rng.int(2));
   const za = randZp(rng, signed), zb = randZp(rng, signed), zy = randZp(rng, signed);
   const id = b.id('add');
@@ -255,7 +271,7 @@ function addGapCase(b: Batch, rng: Rng, signed: boolean): void {
 describe('parity: ort-mlas vs onnxruntime-node (bit-exact)', function () {
   this.timeout(120000);
   after(() => {
-    process.stderr.write(`      ort-intq: ${total.cases} cases, ${total.elements} elements, ${total.mismatches} mismatches\n`);
+    process.stderr.write(`      ort-intq: ${total.cases} cases, ${total.elements} elements, ${total.mismatches} mismatches (${discriminating.rhu} QLinearMatMul elements where round-half-up would differ)\n`);
   });
 
   it('QLinearMatMul: u8/s8 activations and weights, zero points, ties, large K', async () => {
@@ -265,6 +281,43 @@ describe('parity: ort-mlas vs onnxruntime-node (bit-exact)', function () {
       for (let i = 0; i < 60; i++) addMatMulCase(b, rng, 'qlinear', { edge: i % 10 === 0, bigK: i % 15 === 7 });
       await runAndCheck(b);
     }
+  });
+
+  it('QLinearMatMul: the §e1 tie vector and the §e7 float32-accumulator vector, through ORT', async () => {
+    const b = new Batch();
+    // §e1: M = 0.5 (sa = sb = 1, sy = 2), acc = -3..3 -> RNE: -2 -1 0 0 0 1 2
+    const a1 = Int8Array.from([-3, -2, -1, 0, 1, 2, 3]);
+    b.input('e1_a', DataType.INT8, [7, 1], a1);
+    b.init('e1_b', DataType.INT8, [1, 1], [1]);
+    for (const [nm, v] of [['sa', 1], ['sb', 1], ['sy', 2]] as const) b.init(`e1_${nm}`, DataType.FLOAT, [], [v]);
+    for (const nm of ['az', 'bz', 'yz']) b.init(`e1_${nm}`, DataType.INT8, [], [0]);
+    b.nodes.push(makeNode('QLinearMatMul', ['e1_a', 'e1_sa', 'e1_az', 'e1_b', 'e1_sb', 'e1_bz', 'e1_sy', 'e1_yz'], ['e1_y']));
+    const want1 = [-2, -1, 0, 0, 0, 1, 2];
+    assert.deepEqual(Array.from(requantize(Int32Array.from(a1), { variant: 'ort-mlas', multiplier: 0.5 })), want1);
+    b.output('e1_y', DataType.INT8, [7, 1], want1, 'e1 ties');
+    // §e7: acc = 34340863 with M = 2^-19: exact 65.4999981, ORT 66 (fl32(acc) = 34340864).
+    // acc = 1060 taps of 255*127 + 100 taps of 1*127 + 1 tap of 1*63 (a uint8, zero points 0).
+    const k = 1161;
+    const a7 = new Uint8Array(k), w7 = new Int8Array(k);
+    for (let i = 0; i < k; i++) { a7[i] = i < 1060 ? 255 : 1; w7[i] = i < k - 1 ? 127 : 63; }
+    const acc7 = gemm(a7, w7, { m: 1, n: 1, k });
+    assert.equal(acc7[0], 34340863);
+    b.input('e7_a', DataType.UINT8, [1, k], a7);
+    b.init('e7_b', DataType.INT8, [k, 1], w7);
+    for (const [nm, v] of [['sa', 1], ['sb', 1], ['sy', 2 ** 19]] as const) b.init(`e7_${nm}`, DataType.FLOAT, [], [v]);
+    b.init('e7_az', DataType.UINT8, [], [0]);
+    b.init('e7_bz', DataType.INT8, [], [0]);
+    b.init('e7_yz', DataType.UINT8, [], [0]);
+    b.nodes.push(makeNode('QLinearMatMul', ['e7_a', 'e7_sa', 'e7_az', 'e7_b', 'e7_sb', 'e7_bz', 'e7_sy', 'e7_yz'], ['e7_y']));
+    const ours = requantize(acc7, { variant: 'ort-mlas', scales: { sx: 1, sw: 1, sy: 2 ** 19 }, qmin: 0, qmax: 255 });
+    assert.equal(ours[0], 66);
+    assert.equal(requantize(acc7, { variant: 'onnx-ref', multiplier: 2 ** -19, qmin: 0, qmax: 255 })[0], 65);
+    b.output('e7_y', DataType.UINT8, [1, 1], ours, 'e7 fl32(acc)');
+    await runAndCheck(b);
+  });
+
+  it('the random QLinearMatMul cases reach outputs where round-half-up stacks differ', () => {
+    assert.ok(discriminating.rhu > 0, 'no element where tflite-single (same M) differs: the cases would not catch a wrong rounding');
   });
 
   it('MatMulInteger: int32 accumulators with zero points', async () => {
@@ -305,7 +358,7 @@ describe('parity: ort-mlas vs onnxruntime-node (bit-exact)', function () {
     const rng = new Rng(4006);
     for (const signed of [false, true]) {
       const b = new Batch();
-      for (let i = 0; i < 60; i++) addAddCase(b, rng, signed);
+      for (let i = 0; i < 60; i++) addAddCase(b, rng, signed, i < 20);
       await runAndCheck(b);
     }
   });
