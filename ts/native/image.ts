@@ -50,7 +50,7 @@ export interface Image8 {
 
 const MAX_SIDE = 1 << 20;
 
-type Required<T> = { [K in keyof T]-?: T[K] };
+type Present<T> = { [K in keyof T]-?: T[K] };
 
 /**
  * The image part of the addon.
@@ -58,12 +58,12 @@ type Required<T> = { [K in keyof T]-?: T[K] };
  * @example
  * imageNative().imageAvailable // true
  */
-export function imageNative(): Required<ImageNative> {
+export function imageNative(): Present<ImageNative> {
   const n = native();
   if (!n.imageAvailable || !n.jpegDecode) {
     throw new QrobustError('the qrobust addon was built without libjpeg (image functions unavailable): install libjpeg-dev (apt) and rebuild with `npm run build`');
   }
-  return n as unknown as Required<ImageNative>;
+  return n as unknown as Present<ImageNative>;
 }
 
 /**
