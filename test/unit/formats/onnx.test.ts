@@ -349,6 +349,8 @@ describe('formats: onnx', function () {
       const node = [...varint((4 << 3) | 0), 1]; // op_type as a varint
       rejects(new Uint8Array([0x08, 0x07, ...lenField(7, lenField(1, node))]), /model\.graph\.node\[0\]\.opType \(field 4 of NodeProto\) has protobuf wire type 0, expected 2/);
       rejects(new Uint8Array([0x08, 0x07, 0x0f]), /invalid wire type 7/);
+      const attr = [...lenField(1, [0x61]), ...varint((20 << 3) | 0), 99]; // AttributeProto.type = 99
+      rejects(new Uint8Array([0x08, 0x07, ...lenField(7, lenField(1, lenField(5, attr)))]), /model\.graph\.node\[0\]\.attribute\[0\]\.type \(field 20 of AttributeProto\) has a value outside its enum/);
     });
 
     it('graphs nested 200 deep (attribute → graph → node) fail cleanly', () => {

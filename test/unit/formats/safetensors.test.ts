@@ -207,6 +207,7 @@ describe('formats: safetensors', function () {
 
     it('coverage: overlapping offsets, gaps, trailing bytes', () => {
       rejects(fileOf(`{"a":${entry('U8', [4], 0, 4)},"b":${entry('U8', [4], 2, 6)}}`, 6), /tensors "a" \[0, 4\] and "b" \[2, 6\] overlap/);
+      rejects(fileOf(`{"a":${entry('U8', [4], 0, 4)},"b":${entry('U8', [4], 3, 7)}}`, 7), /tensors "a" \[0, 4\] and "b" \[3, 7\] overlap/);
       rejects(fileOf(`{"a":${entry('U8', [4], 0, 4)},"b":${entry('U8', [4], 0, 4)}}`, 4), /overlap/);
       rejects(fileOf(`{"a":${entry('U8', [2], 0, 2)},"b":${entry('U8', [2], 4, 6)}}`, 6), /bytes 2\.\.4 of the buffer belong to no tensor/);
       rejects(fileOf(`{"a":${entry('U8', [2], 0, 2)}}`, 5), /the buffer has 3 bytes after the last tensor/);
