@@ -81,7 +81,13 @@ export async function summariseData(name: string, limits: { testLimit?: number; 
   return summary;
 }
 
-/** Human-readable rendering. */
+/**
+ * Human-readable rendering of a summary.
+ * @param s the summary
+ * @throws never
+ * @example
+ * renderSummary(await summariseData('fashion-mnist')).split('\n')[0] // 'data: fashion-mnist (fashion-mnist)'
+ */
 export function renderSummary(s: DataSummary): string {
   const fmt = (v: number): string => v.toFixed(4);
   const lines = [

@@ -21,7 +21,13 @@ export const CIFAR10_RECORD = 1 + 3 * 32 * 32;
 const TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 const TEST_FILES = ['test_batch.bin'];
 
-/** CHW planes (R, G, B) of one record -> HWC. */
+/**
+ * CHW planes (R, G, B) of one record -> HWC.
+ * @param rec one 3,073-byte record (label first)
+ * @throws never
+ * @example
+ * cifarRecordToHwc(record).length // 3072
+ */
 export function cifarRecordToHwc(rec: Uint8Array): Uint8Array {
   const out = new Uint8Array(3072);
   for (let p = 0; p < 1024; p++) {

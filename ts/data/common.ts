@@ -18,6 +18,9 @@ export function usageUnknownSplit(data: string, allowed: readonly string[], name
 
 /**
  * Checks a sample index.
+ * @param i the index
+ * @param n the split length
+ * @param split the split name, for the message
  * @throws QrobustError when `i` is not an integer in 0..n-1
  * @example
  * checkIndex(3, 10, 'test') // 3
@@ -27,7 +30,13 @@ export function checkIndex(i: number, n: number, split: string): number {
   return i;
 }
 
-/** Sorts strings by code point, as Python's sorted() does (torchvision's class and file order). */
+/**
+ * Sorts strings by code point, as Python's sorted() does (torchvision's class and file order), in place.
+ * @param a the strings
+ * @throws never
+ * @example
+ * sortCodePoint(['b', 'C', 'a']) // ['C', 'a', 'b']
+ */
 export function sortCodePoint(a: string[]): string[] {
   return a.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }

@@ -29,7 +29,13 @@ export const LABEL_FILES = ['labels.txt', 'val.txt'] as const;
 
 const SPLIT_DIRS = ['train', 'val', 'test'] as const;
 
-/** True for file names torchvision's ImageFolder would load. */
+/**
+ * True for file names torchvision's ImageFolder would load.
+ * @param name a file name
+ * @throws never
+ * @example
+ * isImageFile('x.JPEG') // true
+ */
 export function isImageFile(name: string): boolean {
   return (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());
 }
@@ -232,6 +238,8 @@ export function openImageFolder(dir: string, name = `imagefolder:${dir}`): Datas
 
 /**
  * Scans one class-mode folder (used by imagenet-c for each corruption/severity).
+ * @example
+ * scanClassFolder('/data/imagenet-c/fog/3', 'fog/3', classes).length
  * @param dir the folder with one sub-folder per class
  * @param splitName the split name for messages
  * @param classes the class list labels index
@@ -249,7 +257,13 @@ export function scanClassFolder(dir: string, splitName: string, classes: readonl
   return new FileSplit(splitName, raw.files, labels);
 }
 
-/** Sub-folder names of `dir`, sorted by code point. */
+/**
+ * Sub-folder names of `dir` (symbolic links to folders included), sorted by code point.
+ * @param dir the folder
+ * @throws UsageError when it cannot be listed
+ * @example
+ * subdirs('/data/imagenet/train').length // 1000
+ */
 export function subdirs(dir: string): string[] {
   return sortCodePoint(dirents(dir).filter((e) => isDir(join(dir, e.name), e)).map((e) => e.name));
 }

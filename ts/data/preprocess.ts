@@ -65,7 +65,13 @@ export function onecropShorterSide(size: number): number {
   return Math.floor((size * 8) / 7);
 }
 
-/** Python's round() (half to even), as torchvision uses it for crop offsets. */
+/**
+ * Python's round() (half to even), as torchvision uses it for crop offsets and box sizes.
+ * @param x the value
+ * @throws never
+ * @example
+ * roundHalfEven(58.5) // 58
+ */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
@@ -97,7 +103,14 @@ export function onecropGeometry(width: number, height: number, size: number): { 
   return { rw, rh, left: roundHalfEven((rw - size) / 2), top: roundHalfEven((rh - size) / 2) };
 }
 
-/** Grey (1 channel) -> RGB by replication; RGB passes through; RGBA drops alpha (as Pillow's convert('RGB')). */
+/**
+ * Grey (1 channel, or grey + alpha) -> RGB by replication; RGB passes through; RGBA drops alpha (as Pillow's
+ * convert('RGB')).
+ * @param img HWC uint8
+ * @throws UsageError for other channel counts
+ * @example
+ * toRgb({ data: Uint8Array.of(9), width: 1, height: 1, channels: 1 }).data // [9, 9, 9]
+ */
 export function toRgb(img: HwcImage): RgbImage {
   const { width, height, channels } = img;
   if (channels === 3) return { data: img.data, width, height, channels: 3 };
@@ -140,7 +153,14 @@ export async function decodeRgb(bytes: Uint8Array, file: string): Promise<RgbIma
   }
 }
 
-/** The stand-in ONECROP on an RGB image: float triangle-filter resize (resize.ts), then the centre crop. */
+/**
+ * The stand-in ONECROP on an RGB image: float triangle-filter resize (resize.ts), then the centre crop.
+ * @param img RGB HWC uint8
+ * @param size model input size S
+ * @throws UsageError on bad sizes
+ * @example
+ * standInOnecrop(img64, 32).width // 32
+ */
 export function standInOnecrop(img: RgbImage, size: number): RgbImage {
   if (img.width === size && img.height === size) return img;
   const g = onecropGeometry(img.width, img.height, size);
@@ -186,7 +206,12 @@ export function registerPreprocess(p: PreprocessProvider, opts: { replace?: bool
   registry.set(p.id, p);
 }
 
-/** The registered ids, sorted. */
+/**
+ * The registered ids, sorted.
+ * @throws never
+ * @example
+ * preprocessIds() // ['dec-pil', 'sharp-standin']
+ */
 export function preprocessIds(): string[] {
   return [...registry.keys()].sort();
 }

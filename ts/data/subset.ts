@@ -31,6 +31,8 @@ export interface SubsetRecord {
 
 /**
  * sha256 (first 16 hex digits) of indices written as u32 little endian.
+ * @param indices the chosen indices
+ * @throws never
  * @example
  * indicesDigest(Int32Array.of(0, 1)).length // 16
  */
