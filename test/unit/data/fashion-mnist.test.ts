@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
@@ -10,6 +11,7 @@ import {
 import { openDataset, buildBatch, preprocessProvider } from '../../../ts/data/index.ts';
 import { QrobustError } from '../../../ts/util/errors.ts';
 import { freshDir } from './fixtures.ts';
+import { repoRoot } from '../../../ts/native/binding.ts';
 
 /** The pinned numbers (docs/data.md). */
 const PINNED = {
@@ -96,6 +98,32 @@ describe('data: fashion-mnist (embedded default)', function () {
     const root = join(dir, 'cache');
     await assert.rejects(ensureFashionMnist({ cacheRoot: root, manifestFile: file }), /does not match the pinned manifest .*forged\.bin: dropped entries differ/);
     assert.deepEqual(existsSync(root) ? readdirSync(root) : [], [], 'no cache folder, no temporary folder');
+  });
+
+  it('an interrupted materialisation leaves no cache, and its temporary folder is removed by the next run', async () => {
+    const root = join(freshDir('fmnist-interrupted'), 'cache');
+    const code = `import { ensureFashionMnist } from ${JSON.stringify(join(repoRoot, 'ts', 'data', 'fashion-mnist.ts'))};
+await ensureFashionMnist({ cacheRoot: ${JSON.stringify(root)} });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repoRoot, stdio: 'ignore', env: { ...process.env, QROBUST_QUIET: '1' } });
+    const jpgs = (): number => {
+      const tmp = existsSync(root) ? readdirSync(root).find((n) => n.startsWith('.tmp-fashion-mnist-')) : undefined;
+      return tmp ? readdirSync(join(root, tmp, 'train', FASHION_MNIST_CLASS_DIRS[0])).length : 0;
+    };
+    const t0 = Date.now();
+    while (jpgs() < 50 && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 100));
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    const left = readdirSync(root);
+    assert.equal(left.length, 1, left.join(','));
+    assert.match(left[0]!, new RegExp(`^\\.tmp-fashion-mnist-[0-9a-f]{16}-${child.pid}-`));
+    assert.ok(!left.some((n) => n.startsWith('fashion-mnist-')), 'no cache folder');
+    // the next run (here one that stops at a forged manifest) removes the dead process's folder first
+    const pinned = readManifest();
+    const forged = join(root, '..', 'forged.bin');
+    writeFileSync(forged, encodeManifest({ entries: pinned.entries, dropped: pinned.dropped.slice(1) }));
+    await assert.rejects(ensureFashionMnist({ cacheRoot: root, manifestFile: forged }), /dropped entries differ/);
+    assert.deepEqual(readdirSync(root), []);
   });
 
   it('materialises (or finds) the cache: 10 classes, the pinned sizes, the recipe, mean/std', async () => {
