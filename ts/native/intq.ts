@@ -85,6 +85,11 @@ export const QUANTIZE_MODE_OF: Record<Variant, QuantizeMode> = {
 const I32_MIN = -2147483648;
 const I32_MAX = 2147483647;
 
+/** A length mismatch, worded like invalidOption: "Expected 6 elements (m × k) for a but received length 5". */
+function lengthError(name: string, expected: string, got: number): UsageError {
+  return new UsageError(`Expected ${expected} for ${name} but received length ${got}`);
+}
+
 function positiveScale(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw invalidOption(name, 'a finite number > 0', v);
   return v;
@@ -153,8 +158,7 @@ export interface RequantizeOptions {
  * @returns Int32Array outputs; for `fp16-fallback` a Float32Array of fp16 values of acc·M plus the zero point
  * @throws UsageError for a bad option (unknown variant, M ≥ 256, non-positive scale, qmin > qmax, ...)
  * @example
- * Array.from(requantize(Int32Array.from([-3, -2, -1, 0, 1, 2, 3]), { variant: 'ort-mlas', multiplier: 0.5 }))
- * // [-2, -1, 0, 0, 0, 1, 2]
+ * Array.from(requantize(Int32Array.from([-3, -2, -1, 0, 1, 2, 3]), { variant: 'ort-mlas', multiplier: 0.5 })) // [-2, -1, 0, 0, 0, 1, 2]
  */
 export function requantize(acc: Int32Array, opts: RequantizeOptions): Int32Array | Float32Array {
   int32Array('acc', acc);
@@ -197,9 +201,9 @@ export function requantize(acc: Int32Array, opts: RequantizeOptions): Int32Array
     o.depthwiseUpward = true;
   }
   if (opts.beta !== undefined) {
-    if (variant !== 'trt-gpu') throw invalidOption('beta', 'a bias term only with variant trt-gpu', `variant ${variant}`);
+    if (variant !== 'trt-gpu') throw invalidOption('beta', 'a bias term only with variant trt-gpu', variant);
     const b = Array.from(opts.beta);
-    if (b.length !== channels) throw invalidOption('beta', `${channels} values (one per channel)`, opts.beta);
+    if (b.length !== channels) throw lengthError('beta', `${channels} values (one per channel)`, b.length);
     b.forEach((v, i) => num(`beta[${i}]`, v));
     o.beta = Float32Array.from(b);
   }
@@ -226,16 +230,16 @@ function weightOpts(w: Int8Array | Uint8Array, o: WeightOptions, rows: number, k
   if (bits !== 8 && bits !== 4 && bits !== 2) throw invalidOption('bits', 'one of 8, 4, 2', bits);
   const r: Record<string, unknown> = { bits };
   if (bits === 8) {
-    if (w.length !== rows * k) throw invalidOption('weights', `${rows * k} elements (${rows} output channels × K ${k})`, `length ${w.length}`);
+    if (w.length !== rows * k) throw lengthError('weights', `${rows * k} elements (${rows} output channels × K ${k})`, w.length);
   } else {
     if (!(w instanceof Uint8Array)) throw invalidOption('weights', `a Uint8Array of packed int${bits} rows`, w);
     const need = rows * packedRowBytes(k, bits);
-    if (w.length !== need) throw invalidOption('weights', `${need} packed bytes (${rows} rows of ${packedRowBytes(k, bits)})`, `length ${w.length}`);
+    if (w.length !== need) throw lengthError('weights', `${need} packed bytes (${rows} rows of ${packedRowBytes(k, bits)})`, w.length);
     r.unsignedWeights = !!o.unsignedWeights;
   }
   if (o.wZeroPoint !== undefined) {
     const z = typeof o.wZeroPoint === 'number' ? [o.wZeroPoint] : Array.from(o.wZeroPoint);
-    if (z.length !== 1 && z.length !== rows) throw invalidOption('wZeroPoint', `1 or ${rows} zero points`, `${z.length} values`);
+    if (z.length !== 1 && z.length !== rows) throw lengthError('wZeroPoint', `1 or ${rows} zero points`, z.length);
     const [lo, hi] = bits === 8 ? (w instanceof Int8Array ? [-128, 127] : [0, 255])
       : o.unsignedWeights ? [0, (1 << bits) - 1] : [-(1 << (bits - 1)), (1 << (bits - 1)) - 1];
     z.forEach((v, i) => int(`wZeroPoint[${i}]`, v, lo, hi));
@@ -243,7 +247,7 @@ function weightOpts(w: Int8Array | Uint8Array, o: WeightOptions, rows: number, k
   }
   if (o.bias !== undefined) {
     const b = Array.from(o.bias);
-    if (b.length !== rows) throw invalidOption('bias', `${rows} int32 values`, `${b.length} values`);
+    if (b.length !== rows) throw lengthError('bias', `${rows} int32 values`, b.length);
     b.forEach((v, i) => int(`bias[${i}]`, v, I32_MIN, I32_MAX));
     r.bias = Int32Array.from(b);
   }
@@ -266,7 +270,7 @@ export function gemm(a: Int8Array | Uint8Array, w: Int8Array | Uint8Array, opts:
   byteArray('a', a);
   byteArray('weights', w);
   const m = int('m', opts.m, 1), n = int('n', opts.n, 1), k = int('k', opts.k, 1);
-  if (a.length !== m * k) throw invalidOption('a', `${m * k} elements (m × k)`, `length ${a.length}`);
+  if (a.length !== m * k) throw lengthError('a', `${m * k} elements (m × k)`, a.length);
   const r = weightOpts(w, opts, n, k);
   r.m = m;
   r.n = n;
@@ -322,7 +326,7 @@ export function conv2d(x: Int8Array | Uint8Array, w: Int8Array | Uint8Array, opt
   const [sh, sw] = (opts.strides ?? [1, 1]).map((v, i) => int(`strides[${i}]`, v, 1)) as [number, number];
   const [dh, dw] = (opts.dilations ?? [1, 1]).map((v, i) => int(`dilations[${i}]`, v, 1)) as [number, number];
   const [pt, pl, pb, pr] = (opts.pads ?? [0, 0, 0, 0]).map((v, i) => int(`pads[${i}]`, v, 0)) as [number, number, number, number];
-  if (x.length !== n * c * h * wd) throw invalidOption('x', `${n * c * h * wd} elements (n·c·h·w)`, `length ${x.length}`);
+  if (x.length !== n * c * h * wd) throw lengthError('x', `${n * c * h * wd} elements (n·c·h·w)`, x.length);
   const eh = dh * (kh - 1) + 1, ew = dw * (kw - 1) + 1;
   if (h + pt + pb < eh || wd + pl + pr < ew) throw invalidOption('kh, kw', `a dilated kernel that fits the padded input ${h + pt + pb}×${wd + pl + pr}`, `${eh}×${ew}`);
   const oh = Math.floor((h + pt + pb - eh) / sh) + 1, ow = Math.floor((wd + pl + pr - ew) / sw) + 1;
@@ -349,7 +353,15 @@ function checkRange(values: ArrayLike<number>, bits: 4 | 2, signed: boolean): vo
   }
 }
 
-/** Bytes of one packed weight row of K values (K padded up to a multiple of 8). */
+/**
+ * Bytes of one packed weight row of K values (K padded up to a multiple of 8 so rows start on a byte).
+ * @param k values per row
+ * @param bits 4 or 2
+ * @returns bytes per row
+ * @throws never
+ * @example
+ * packedRowBytes(9, 2) // 4
+ */
 export function packedRowBytes(k: number, bits: 4 | 2): number {
   return (Math.ceil(k / 8) * 8 * bits) / 8;
 }
@@ -387,7 +399,7 @@ export function unpackInt(packed: Uint8Array, count: number, bits: 4 | 2, signed
   const b = bitsOf(bits);
   if (!(packed instanceof Uint8Array)) throw invalidOption('packed', 'a Uint8Array', packed);
   int('count', count, 0);
-  if (packed.length !== Math.ceil((count * b) / 8)) throw invalidOption('packed', `${Math.ceil((count * b) / 8)} bytes for ${count} values`, `length ${packed.length}`);
+  if (packed.length !== Math.ceil((count * b) / 8)) throw lengthError('packed', `${Math.ceil((count * b) / 8)} bytes for ${count} values`, packed.length);
   const out = new Int8Array(count);
   native().intqUnpack(packed, b, signed, out);
   return out;
@@ -409,7 +421,7 @@ export function packRows(values: ArrayLike<number>, rows: number, k: number, bit
   const b = bitsOf(bits);
   int('rows', rows, 1);
   int('k', k, 1);
-  if (values.length !== rows * k) throw invalidOption('values', `${rows * k} values (rows × k)`, `length ${values.length}`);
+  if (values.length !== rows * k) throw lengthError('values', `${rows * k} values (rows × k)`, values.length);
   checkRange(values, b, signed);
   const out = new Uint8Array(rows * packedRowBytes(k, b));
   native().intqPack(Int8Array.from(values), b, signed, out, rows, k);
@@ -433,7 +445,7 @@ export function unpackRows(packed: Uint8Array, rows: number, k: number, bits: 4 
   if (!(packed instanceof Uint8Array)) throw invalidOption('packed', 'a Uint8Array', packed);
   int('rows', rows, 1);
   int('k', k, 1);
-  if (packed.length !== rows * packedRowBytes(k, b)) throw invalidOption('packed', `${rows * packedRowBytes(k, b)} bytes`, `length ${packed.length}`);
+  if (packed.length !== rows * packedRowBytes(k, b)) throw lengthError('packed', `${rows * packedRowBytes(k, b)} bytes`, packed.length);
   const out = new Int8Array(rows * k);
   native().intqUnpack(packed, b, signed, out, rows, k);
   return out;
@@ -516,7 +528,7 @@ export interface AddOptions {
 export function qadd(a: Int32Array, b: Int32Array, opts: AddOptions): Int32Array {
   int32Array('a', a);
   int32Array('b', b);
-  if (a.length !== b.length) throw invalidOption('b', `${a.length} values (the length of a)`, `length ${b.length}`);
+  if (a.length !== b.length) throw lengthError('b', `${a.length} values (the length of a)`, b.length);
   const variant = oneOf('variant', opts.variant, ['ort-mlas', 'tflite-double', 'tflite-single', 'onnx-ref'] as const);
   const qmin = int('qmin', opts.qmin ?? -128, -32768, 65535), qmax = int('qmax', opts.qmax ?? 127, qmin, 65535);
   const p = {
@@ -541,10 +553,35 @@ export function globalAvgPool(x: Int32Array, opts: { variant: 'ort-mlas' | 'tfli
   int32Array('x', x);
   const variant = oneOf('variant', opts.variant, ['ort-mlas', 'tflite-double', 'tflite-single'] as const);
   const channels = int('channels', opts.channels, 1), image = int('image', opts.image, 1, 0xffffff);
-  if (x.length !== channels * image) throw invalidOption('x', `${channels * image} values (channels × image)`, `length ${x.length}`);
+  if (x.length !== channels * image) throw lengthError('x', `${channels * image} values (channels × image)`, x.length);
   const qmin = int('qmin', opts.qmin ?? -128, -32768, 65535), qmax = int('qmax', opts.qmax ?? 127, qmin, 65535);
   const p = { channels, image, sx: positiveScale('sx', opts.sx), sy: positiveScale('sy', opts.sy), zx: int('zx', opts.zx ?? 0, -32768, 65535), zy: int('zy', opts.zy ?? 0, -32768, 65535), qmin, qmax };
   const out = new Int32Array(channels);
   native().intqGlobalAvgPool(variant, x, out, p);
   return out;
+}
+
+/**
+ * TFLite reference AveragePool (int8, same scale in and out): each window's sum over its in-bounds taps
+ * divided by their count, rounded half away from zero, then clamped. x is NCHW.
+ * @param x codes `[n][c][h][w]`
+ * @param opts shape, kernel, strides, pads ([top, left, bottom, right], each smaller than the kernel), clamp
+ * @returns `{ out, oh, ow }`
+ * @throws UsageError for an inconsistent shape or pads
+ * @example
+ * Array.from(avgPoolTflite(Int32Array.from([2, 3, -2, -3]), { c: 1, h: 2, w: 2, kh: 1, kw: 2 }).out) // [3, -3]
+ */
+export function avgPoolTflite(x: Int32Array, opts: { n?: number; c: number; h: number; w: number; kh: number; kw: number; strides?: readonly [number, number]; pads?: readonly [number, number, number, number]; qmin?: number; qmax?: number }): { out: Int32Array; oh: number; ow: number } {
+  int32Array('x', x);
+  const n = int('n', opts.n ?? 1, 1), c = int('c', opts.c, 1), h = int('h', opts.h, 1), w = int('w', opts.w, 1);
+  const kh = int('kh', opts.kh, 1), kw = int('kw', opts.kw, 1);
+  const [sh, sw] = (opts.strides ?? [1, 1]).map((v, i) => int(`strides[${i}]`, v, 1)) as [number, number];
+  const [pt, pl, pb, pr] = (opts.pads ?? [0, 0, 0, 0]).map((v, i) => int(`pads[${i}]`, v, 0, (i % 2 === 0 ? kh : kw) - 1)) as [number, number, number, number];
+  if (x.length !== n * c * h * w) throw lengthError('x', `${n * c * h * w} values (n·c·h·w)`, x.length);
+  if (h + pt + pb < kh || w + pl + pr < kw) throw invalidOption('kh, kw', `a kernel within the padded input ${h + pt + pb}×${w + pl + pr}`, `${kh}×${kw}`);
+  const qmin = int('qmin', opts.qmin ?? -128, -32768, 65535), qmax = int('qmax', opts.qmax ?? 127, qmin, 65535);
+  const oh = Math.floor((h + pt + pb - kh) / sh) + 1, ow = Math.floor((w + pl + pr - kw) / sw) + 1;
+  const out = new Int32Array(n * c * oh * ow);
+  native().intqAvgPoolTflite(x, out, { n, c, h, w, kh, kw, strideH: sh, strideW: sw, padTop: pt, padLeft: pl, padBottom: pb, padRight: pr, qmin, qmax });
+  return { out, oh, ow };
 }
