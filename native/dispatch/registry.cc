@@ -25,8 +25,24 @@ static Variant<Fn> pick_last(const std::vector<Variant<Fn>>& v) {
 
 Variant<U8ChwFn> u8chw_pick() { return pick_last(u8chw_variants()); }
 
+std::vector<Variant<const intq::fast::KernelDesc*>> s8gemm_variants() {
+  namespace f = intq::fast;
+  std::vector<Variant<const f::KernelDesc*>> v{{Isa::scalar, f::kS8Gemm4x16Scalar.name, &f::kS8Gemm4x16Scalar}};
+#if defined(__x86_64__)
+  v.push_back({Isa::avx2, f::kS8Gemm6x16Avx2.name, &f::kS8Gemm6x16Avx2});
+  v.push_back({Isa::avx512vnni, f::kS8Gemm6x64Avx512Vnni.name, &f::kS8Gemm6x64Avx512Vnni});
+#endif
+#if defined(__aarch64__)
+  v.push_back({Isa::neon, f::kS8Gemm4x16Neon.name, &f::kS8Gemm4x16Neon});
+  v.push_back({Isa::neondot, f::kS8Gemm4x16NeonDot.name, &f::kS8Gemm4x16NeonDot});
+#endif
+  return v;
+}
+
+Variant<const intq::fast::KernelDesc*> s8gemm_pick() { return pick_last(s8gemm_variants()); }
+
 std::vector<std::pair<std::string, std::string>> kernel_choices() {
-  return {{"u8hwc_to_f32chw", u8chw_pick().name}};
+  return {{"u8hwc_to_f32chw", u8chw_pick().name}, {"s8_gemm", s8gemm_pick().name}};
 }
 
 Status u8hwc_to_f32chw(const uint8_t* src, size_t src_len, size_t h, size_t w, size_t c, float* dst,

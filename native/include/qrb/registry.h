@@ -6,6 +6,7 @@
 
 #include "qrb/convert.h"
 #include "qrb/cpu.h"
+#include "qrb/intq_fast_kernels.h"
 
 namespace qrb {
 
@@ -18,6 +19,10 @@ struct Variant {
 
 std::vector<Variant<U8ChwFn>> u8chw_variants();
 Variant<U8ChwFn> u8chw_pick();
+
+// Fast int8 GEMM micro-kernels (issue 5; native/kernels/cpu/s8-gemm-*.cc).
+std::vector<Variant<const intq::fast::KernelDesc*>> s8gemm_variants();
+Variant<const intq::fast::KernelDesc*> s8gemm_pick();
 
 // {op, chosen variant name} for every op, for `qrobust info`.
 std::vector<std::pair<std::string, std::string>> kernel_choices();
