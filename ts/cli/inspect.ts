@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { setQuiet } from '../util/progress.ts';
 import { readInputFile } from '../formats/io.ts';
 import { DataType, decodeModel, numElements, valueInfoShape } from '../formats/onnx.ts';
-import type { OnnxModel, ValueInfo } from '../formats/onnx.ts';
+import type { OnnxModel, TypeProto, ValueInfo } from '../formats/onnx.ts';
 import { decodeSafetensors } from '../formats/safetensors.ts';
 import type { SafetensorsFile } from '../formats/safetensors.ts';
 
@@ -41,9 +41,22 @@ export interface SafetensorsSummary {
 
 const ELEM_NAME: Record<number, string> = Object.fromEntries(Object.entries(DataType).map(([k, v]) => [v, k]));
 
+const elemName = (e: number | undefined): string => ELEM_NAME[e ?? 0] ?? String(e);
+
+/** 'FLOAT' for a tensor; 'sparse FLOAT', 'sequence<FLOAT>', 'map<INT64,optional<DOUBLE>>', 'opaque d.n' otherwise. */
+function typeText(t: TypeProto | undefined): string {
+  if (!t) return 'untyped';
+  if (t.tensorType) return elemName(t.tensorType.elemType);
+  if (t.sparseTensorType) return `sparse ${elemName(t.sparseTensorType.elemType)}`;
+  if (t.sequenceType) return `sequence<${typeText(t.sequenceType.elemType)}>`;
+  if (t.mapType) return `map<${elemName(t.mapType.keyType)},${typeText(t.mapType.valueType)}>`;
+  if (t.optionalType) return `optional<${typeText(t.optionalType.elemType)}>`;
+  if (t.opaqueType) return `opaque ${t.opaqueType.domain ? `${t.opaqueType.domain}.` : ''}${t.opaqueType.name ?? ''}`;
+  return 'unknown';
+}
+
 function io(v: ValueInfo): OnnxSummary['inputs'][number] {
-  const tt = v.type?.tensorType;
-  return { name: v.name ?? '', elemType: tt ? ELEM_NAME[tt.elemType ?? 0] ?? String(tt.elemType) : 'non-tensor', shape: valueInfoShape(v) };
+  return { name: v.name ?? '', elemType: typeText(v.type), shape: valueInfoShape(v) };
 }
 
 /**
@@ -107,13 +120,13 @@ export function summarizeSafetensors(f: SafetensorsFile, file: string, bytes: nu
   };
 }
 
-const shapeText = (s: (number | string | null)[] | null): string => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '[unknown rank]');
+const shapeText = (s: (number | string | null)[] | null): string => (s ? ` [${s.map((d) => d ?? '?').join(', ')}]` : '');
 
 function renderOnnx(s: OnnxSummary): string {
   const lines = [
     `${s.file}: ONNX model, ${s.bytes} bytes, IR ${s.irVersion ?? '?'}, opsets ${s.opsets.map((o) => `${o.domain} ${o.version}`).join(', ') || 'none'}, producer ${s.producer.name || '?'} ${s.producer.version}`.trimEnd(),
-    ...s.inputs.map((v) => `  input   ${v.name}: ${v.elemType} ${shapeText(v.shape)}`),
-    ...s.outputs.map((v) => `  output  ${v.name}: ${v.elemType} ${shapeText(v.shape)}`),
+    ...s.inputs.map((v) => `  input   ${v.name}: ${v.elemType}${shapeText(v.shape)}`),
+    ...s.outputs.map((v) => `  output  ${v.name}: ${v.elemType}${shapeText(v.shape)}`),
     `  nodes   ${s.nodes}${s.nodes ? ` (${Object.entries(s.opCounts).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
     `  initializers ${s.initializers}, parameters ${s.parameters.toLocaleString('en-US')}`,
   ];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runCli } from '../cli/cli.test.ts';
 import { repoRoot } from '../../../ts/native/binding.ts';
 import { TORCH_DIR, torchFixtures } from './fixtures.ts';
+import { DataType, makeGraph, makeModel, makeNode, makeValueInfo, tensorFromArray, writeModel } from '../../../ts/formats/onnx.ts';
 import type { Expected } from './fixtures.ts';
 
 const SCRATCH = join(repoRoot, 'test', '.generated', 'formats');
@@ -43,6 +44,30 @@ describe('cli: inspect', function () {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.ok(r.stderr.includes(`${st}: not a valid safetensors file: header length 1000 runs past the end of the file (16 bytes)`), r.stderr);
+  });
+
+  it('a built model: symbolic dims, non-tensor types, initializers listed as inputs are left out, domains in op counts', () => {
+    const file = join(SCRATCH, 'inspect-built.onnx');
+    const w = tensorFromArray('w', DataType.INT4, [3, 5], new Array<number>(15).fill(-1));
+    const g = makeGraph([makeNode('DequantizeLinear', ['w', 's'], ['wf']), makeNode('MatMul', ['x', 'wf'], ['y']), makeNode('Foo', ['y'], ['z'], {}, 'f', 'com.example')], 'built',
+      [makeValueInfo('x', DataType.FLOAT, ['N', 3]), makeValueInfo('w', DataType.INT4, [3, 5])],
+      [makeValueInfo('y', DataType.FLOAT, ['N', 5]), { name: 'z', type: { sequenceType: { elemType: { tensorType: { elemType: DataType.FLOAT } } } } }],
+      [w, tensorFromArray('s', DataType.FLOAT, [], [0.5])]);
+    writeModel(file, makeModel(g, { opsetImports: [{ domain: '', version: 21 }, { domain: 'com.example', version: 1 }] }));
+    const r = runCli(['inspect', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.irVersion, 10);
+    assert.deepEqual(j.opsets, [{ domain: 'ai.onnx', version: 21 }, { domain: 'com.example', version: 1 }]);
+    assert.deepEqual(j.inputs, [{ name: 'x', elemType: 'FLOAT', shape: ['N', 3] }]);
+    assert.deepEqual(j.outputs, [{ name: 'y', elemType: 'FLOAT', shape: ['N', 5] }, { name: 'z', elemType: 'sequence<FLOAT>', shape: null }]);
+    assert.deepEqual(j.opCounts, { 'DequantizeLinear': 1, 'MatMul': 1, 'com.example.Foo': 1 });
+    assert.equal(j.initializers, 2);
+    assert.equal(j.parameters, 16);
+    const t = runCli(['inspect', file]);
+    assert.match(t.stdout, /input   x: FLOAT \[N, 3\]\n/);
+    assert.match(t.stdout, /output  z: sequence<FLOAT>\n/);
+    assert.match(t.stdout, /initializers 2, parameters 16/);
   });
 
   it('--json on the torch resnet18 .onnx prints one object with the counts onnx reports', function () {
