@@ -707,8 +707,8 @@ export function tensorToArray(t: TensorProto): TypedArray | string[] {
   const count = complex ? 2 * n : n;
   const sub = SUBBYTE[tname];
   const raw = t.rawData;
-  if (raw && raw.length > 0 || (raw !== undefined && hasOwn(t, 'rawData') && n === 0)) {
-    const bytes = raw!;
+  if (raw !== undefined && raw !== null && (raw.length > 0 || n === 0)) {
+    const bytes = raw;
     const need = Math.ceil((n * info.bits) / 8);
     if (bytes.length !== need) throw new QrobustError(`${label}: raw_data has ${bytes.length} bytes, expected ${need} for ${n} ${tname} elements`);
     if (sub) return unpackSubByte(bytes, n, sub.bits, sub.signed);
