@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -540,9 +540,9 @@ export async function ensureFashionMnist(opts: { cacheRoot?: string; manifestFil
         const e = split.entries[i]!;
         const jpeg = await encodeFashionMnistImage(pixels.subarray(i * PIXELS, (i + 1) * PIXELS));
         bytes += jpeg.length;
-        // Synchronous: a small write on the main thread is cheaper than queueing it behind sharp's jobs
-        // in libuv's thread pool.
-        writeFileSync(join(tmp, entryPath(e)), jpeg);
+        // Asynchronous: the file system calls run in libuv's pool beside sharp's jobs, off the main thread
+        // (measured faster than synchronous writes on 2 cores).
+        await writeFile(join(tmp, entryPath(e)), jpeg);
         if (e.split === 'train') acc.add(await encoded(jpeg, entryPath(e)));
         progress.tick();
       });

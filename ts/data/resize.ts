@@ -27,7 +27,25 @@ function checkImage(img: HwcImage): void {
  * Triangle-filter weights for one axis (Pillow-style support scaling), as [first source index, weights].
  * Taps stay inside [offset, offset + span): the crop is taken first, as torchvision's resized_crop does.
  */
-function axisWeights(outSize: number, offset: number, span: number): { start: Int32Array; weights: Float64Array[] } {
+function axisWeights(outSize: number, offset: number, span: number): AxisWeights {
+  const key = `${outSize}/${offset}/${span}`;
+  const hit = weightCache.get(key);
+  if (hit) return hit;
+  const made = makeAxisWeights(outSize, offset, span);
+  if (weightCache.size >= 64) weightCache.delete(weightCache.keys().next().value!);
+  weightCache.set(key, made);
+  return made;
+}
+
+interface AxisWeights {
+  start: Int32Array;
+  weights: Float64Array[];
+}
+
+/** Recently used weight tables: batches resize many images with the same geometry. */
+const weightCache = new Map<string, AxisWeights>();
+
+function makeAxisWeights(outSize: number, offset: number, span: number): AxisWeights {
   const scale = span / outSize;
   const support = Math.max(scale, 1);
   const start = new Int32Array(outSize);
@@ -72,32 +90,57 @@ export function resizedCrop<T extends HwcImage>(img: T, box: Box, outW: number, 
   int('outH', outH, 1);
   const wx = axisWeights(outW, box.left, box.width);
   const wy = axisWeights(outH, box.top, box.height);
-  // horizontal pass over the rows of the box only
+  // Horizontal pass over the rows of the box, then the vertical pass row by row. Each output value sums its
+  // taps in ascending order in both passes, so the loop shapes below do not change the result.
   const rows0 = box.top;
   const rows1 = box.top + box.height;
-  const tmp = new Float64Array((rows1 - rows0) * outW * c);
+  const d = img.data;
+  const rowLen = outW * c;
+  const tmp = new Float64Array((rows1 - rows0) * rowLen);
   for (let y = rows0; y < rows1; y++) {
+    const src = y * w;
+    const dst = (y - rows0) * rowLen;
     for (let o = 0; o < outW; o++) {
       const ws = wx.weights[o]!;
-      const s0 = wx.start[o]!;
-      for (let k = 0; k < c; k++) {
-        let acc = 0;
-        for (let t = 0; t < ws.length; t++) acc += ws[t]! * img.data[(y * w + s0 + t) * c + k]!;
-        tmp[((y - rows0) * outW + o) * c + k] = acc;
+      const s0 = src + wx.start[o]!;
+      if (c === 3) {
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        for (let t = 0; t < ws.length; t++) {
+          const p = (s0 + t) * 3;
+          const wt = ws[t]!;
+          a0 += wt * d[p]!;
+          a1 += wt * d[p + 1]!;
+          a2 += wt * d[p + 2]!;
+        }
+        tmp[dst + o * 3] = a0;
+        tmp[dst + o * 3 + 1] = a1;
+        tmp[dst + o * 3 + 2] = a2;
+      } else {
+        for (let k = 0; k < c; k++) {
+          let acc = 0;
+          for (let t = 0; t < ws.length; t++) acc += ws[t]! * d[(s0 + t) * c + k]!;
+          tmp[dst + o * c + k] = acc;
+        }
       }
     }
   }
-  const out = new Uint8Array(outW * outH * c);
+  const out = new Uint8Array(outH * rowLen);
+  const acc = new Float64Array(rowLen);
   for (let o = 0; o < outH; o++) {
     const ws = wy.weights[o]!;
-    const s0 = wy.start[o]!;
-    for (let x = 0; x < outW; x++) {
-      for (let k = 0; k < c; k++) {
-        let acc = 0;
-        for (let t = 0; t < ws.length; t++) acc += ws[t]! * tmp[((s0 + t - rows0) * outW + x) * c + k]!;
-        const v = Math.round(acc);
-        out[(o * outW + x) * c + k] = v < 0 ? 0 : v > 255 ? 255 : v;
-      }
+    const s0 = wy.start[o]! - rows0;
+    acc.fill(0);
+    for (let t = 0; t < ws.length; t++) {
+      const wt = ws[t]!;
+      const row = (s0 + t) * rowLen;
+      for (let x = 0; x < rowLen; x++) acc[x] += wt * tmp[row + x]!;
+    }
+    const base = o * rowLen;
+    for (let x = 0; x < rowLen; x++) {
+      const v = Math.round(acc[x]!);
+      out[base + x] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   return { ...img, data: out, width: outW, height: outH };
