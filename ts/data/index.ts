@@ -18,6 +18,10 @@ export {
   createPreprocess, registerPreprocess, preprocessProvider, preprocessIds, DEFAULT_PREPROCESS_ID,
   type Preprocess, type PixelPreprocess, type PreprocessProvider, type RgbImage,
 } from './preprocess.ts';
+export {
+  cifarTrainInput, imagenetTrainInput, randomCropFlip, randomResizedCropBox, colorJitter, hflip, resizedCrop, type Box, type JitterConfig,
+} from './augment.ts';
+export { FASHION_MNIST_CLASSES, FASHION_MNIST_RECIPE, ensureFashionMnist, defaultCacheRoot } from './fashion-mnist.ts';
 
 /** Options of {@link openDataset}. */
 export interface OpenOptions {
