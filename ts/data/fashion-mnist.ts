@@ -481,11 +481,17 @@ class StatsAccumulator {
  */
 export async function parallelFor(n: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
-      if (i >= n) return;
-      await fn(i);
+      if (i >= n || failed) return;
+      try {
+        await fn(i);
+      } catch (e) {
+        failed = true; // the other workers stop taking new items
+        throw e;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(width, n)) }, worker));
@@ -519,6 +525,25 @@ export async function ensureFashionMnist(opts: { cacheRoot?: string; manifestFil
     return { dir, meta, manifest, built: false, seconds: (performance.now() - t0) / 1000 };
   }
 
+  if (existsSync(dir)) throw new QrobustError(`Cache folder ${dir} has no meta.json (incomplete or modified); delete it to rebuild`);
+  // one build per folder and process, however many callers ask at once
+  const running = building.get(dir);
+  if (running) return { ...(await running), built: false };
+  const job = materialise(root, dir, key, manifest, manifestBytes, manifestFile, t0);
+  building.set(dir, job);
+  try {
+    return await job;
+  } finally {
+    building.delete(dir);
+  }
+}
+
+const building = new Map<string, Promise<FashionMnistCache>>();
+
+async function materialise(
+  root: string, dir: string, key: string, manifest: FashionMnistSplit, manifestBytes: Uint8Array, manifestFile: string, t0: number,
+): Promise<FashionMnistCache> {
+  const metaFile = join(dir, 'meta.json');
   mkdirSync(root, { recursive: true });
   cleanStaleTemps(root);
   const src = loadFashionMnistSource();
