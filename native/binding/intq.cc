@@ -34,13 +34,6 @@ double get_number(const Napi::Object& o, const char* key, const std::string& whe
   return v.As<Napi::Number>().DoubleValue();
 }
 
-double get_number_or(const Napi::Object& o, const char* key, double dflt, const std::string& where) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return dflt;
-  if (!v.IsNumber()) throw_type(o.Env(), where + "." + key, "number", v);
-  return v.As<Napi::Number>().DoubleValue();
-}
-
 int32_t get_int(const Napi::Object& o, const char* key, int32_t dflt, const std::string& where, bool required = false) {
   Napi::Value v = o.Get(key);
   if (!required && (v.IsUndefined() || v.IsNull())) return dflt;

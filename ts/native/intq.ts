@@ -504,7 +504,7 @@ export function dequantize(q: Int32Array, scale: number, zeroPoint = 0): Float32
 
 /** Quantization parameters of {@link qadd}. */
 export interface AddOptions {
-  variant: 'ort-mlas' | 'tflite-double' | 'tflite-single' | 'onnx-ref';
+  variant: 'ort-mlas' | 'tflite-double' | 'tflite-single' | 'xnnpack-fp32' | 'xnnpack-rndnu' | 'onnx-ref';
   sa: number;
   sb: number;
   sy: number;
@@ -516,7 +516,8 @@ export interface AddOptions {
 }
 
 /**
- * Quantized element-wise add of equal-length code arrays (ORT QLinearAdd, TFLite ADD, ONNX float definition).
+ * Quantized element-wise add of equal-length code arrays (ORT QLinearAdd, TFLite ADD, XNNPACK vadd, ONNX float
+ * definition).
  * @param a codes of A
  * @param b codes of B (same length)
  * @param opts variant, scales, zero points, clamp range
@@ -529,7 +530,7 @@ export function qadd(a: Int32Array, b: Int32Array, opts: AddOptions): Int32Array
   int32Array('a', a);
   int32Array('b', b);
   if (a.length !== b.length) throw lengthError('b', `${a.length} values (the length of a)`, b.length);
-  const variant = oneOf('variant', opts.variant, ['ort-mlas', 'tflite-double', 'tflite-single', 'onnx-ref'] as const);
+  const variant = oneOf('variant', opts.variant, ['ort-mlas', 'tflite-double', 'tflite-single', 'xnnpack-fp32', 'xnnpack-rndnu', 'onnx-ref'] as const);
   const qmin = int('qmin', opts.qmin ?? -128, -32768, 65535), qmax = int('qmax', opts.qmax ?? 127, qmin, 65535);
   const p = {
     sa: positiveScale('sa', opts.sa), sb: positiveScale('sb', opts.sb), sy: positiveScale('sy', opts.sy),

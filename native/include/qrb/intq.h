@@ -176,8 +176,10 @@ struct AddParams {
 //   ort-mlas:    MLAS QLinearAdd (AVX2): ra = sa/sy, rb = sb/sy (float32), fixed part in float32, two FMAs
 //   tflite-*:    TFLite ADD: left shift 20, input multipliers sa/(2max) and sb/(2max), output multiplier
 //                2max/(2^20 sy) (double), each via QuantizeMultiplier and the variant's rounding
-//   xnnpack-fp32, onnx-ref: float definition y = RNE((sa(a-za) + sb(b-zb))/sy) + zy in float64
-// Other variants: error.
+//   xnnpack-*:   XNNPACK vadd: multipliers RNE(fl32(s/sy) * 2^shift), shift = 20 - exponent of the larger,
+//                one round-half-up arithmetic shift
+//   onnx-ref:    float definition y = RNE((sa(a-za) + sb(b-zb))/sy) + zy in float64
+// trt-gpu, fp16-fallback: error.
 Status add(Variant v, const int32_t* a, const int32_t* b, size_t count, const AddParams& p, int32_t* out);
 
 struct PoolParams {

@@ -8,6 +8,9 @@
 //   tflite-double  TFLite ADD (int8): inputs shifted left by 20, scaled by sa/(2 max) and sb/(2 max), summed,
 //   tflite-single  scaled by 2 max/(2^20 sy); multipliers from double via QuantizeMultiplier, each product
 //                  rounded with the variant's rounding (RDBPOT(SRDHM) or one int64 RHU shift).
+//   xnnpack-*      XNNPACK qs8/qu8 vadd (xnn_init_qs8_add_minmax_scalar_params + the scalar kernel): ra, rb =
+//                  fl32(sa/sy), fl32(sb/sy); shift = 20 - exponent(max); ma, mb = RNE(r 2^shift);
+//                  asr(2^(shift-1) + ma(a-za) + mb(b-zb), shift) + zy, clamp (read from source, no runtime here).
 //   onnx-ref       the float definition: rint((sa(a-za) + sb(b-zb))/sy + zy) in float64, saturate.
 // global average pool / MEAN
 //   ort-mlas       MLAS QLinearGlobalAveragePool (x86): scale = fl32(sx / fl32(sy * N)); acc = sum - zx*N;
@@ -20,6 +23,7 @@
 // Test: ctest -R intq_eltwise; ORT oracle: test/parity/ort-intq.test.ts (QLinearAdd, QLinearGlobalAveragePool).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -96,6 +100,27 @@ Status add(Variant v, const int32_t* a, const int32_t* b, size_t count, const Ad
       }
       return Status::Ok();
     }
+    case Variant::kXnnpackFp32:
+    case Variant::kXnnpackRndnu: {
+      // XNNPACK qs8/qu8 vadd (one integer kernel whatever the GEMM requantization flavour):
+      // ra = fl32(sa/sy), rb = fl32(sb/sy); shift = 20 - exponent(max(ra, rb)); multipliers RNE(r * 2^shift);
+      // out = asr(2^(shift-1) + ma (a - za) + mb (b - zb), shift) + zy, clamp.
+      const float ra = p.sa / p.sy, rb = p.sb / p.sy;
+      if (!(ra >= 0x1.0p-10f && ra < 0x1.0p+8f && rb >= 0x1.0p-10f && rb < 0x1.0p+8f))
+        return Status::Error("add(scales): XNNPACK requires sa/sy and sb/sy in [2^-10, 2^8)");
+      const float rmax = std::max(ra, rb);
+      uint32_t bits;
+      std::memcpy(&bits, &rmax, 4);
+      const int shift = 20 - (int(bits >> 23) - 127);  // in [12, 30]
+      const int32_t ma = int32_t(std::nearbyint(std::ldexp(double(ra), shift)));  // exact scaling, then RNE
+      const int32_t mb = int32_t(std::nearbyint(std::ldexp(double(rb), shift)));
+      const uint32_t bias = (uint32_t(1) << (shift - 1)) - uint32_t(ma) * uint32_t(p.za) - uint32_t(mb) * uint32_t(p.zb);
+      for (size_t i = 0; i < count; ++i) {
+        const int32_t acc = int32_t(bias + uint32_t(a[i]) * uint32_t(ma) + uint32_t(b[i]) * uint32_t(mb));
+        out[i] = clamp_i(int64_t(acc >> shift) + p.zy, p.qmin, p.qmax);
+      }
+      return Status::Ok();
+    }
     case Variant::kOnnxRef: {
       for (size_t i = 0; i < count; ++i) {
         const double y = (double(p.sa) * double(int64_t(a[i]) - p.za) + double(p.sb) * double(int64_t(b[i]) - p.zb)) / double(p.sy);
@@ -104,7 +129,7 @@ Status add(Variant v, const int32_t* a, const int32_t* b, size_t count, const Ad
       return Status::Ok();
     }
     default:
-      return Status::Error(std::string("add(variant): expected ort-mlas, tflite-double, tflite-single or onnx-ref but received ") +
+      return Status::Error(std::string("add(variant): expected ort-mlas, tflite-double, tflite-single, xnnpack-fp32, xnnpack-rndnu or onnx-ref but received ") +
                            variant_name(v));
   }
 }

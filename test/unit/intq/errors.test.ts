@@ -50,7 +50,7 @@ describe('intq: bad arguments throw named errors', () => {
     usage(() => quantize(Float32Array.from([1]), { variant: 'ort-mlas', scale: 1, zeroPoint: 300 }), /for zeroPoint but received 300/);
     usage(() => dequantize(Int32Array.from([1]), NaN), /for scale/);
     usage(() => qadd(Int32Array.from([1]), Int32Array.from([1, 2]), { variant: 'ort-mlas', sa: 1, sb: 1, sy: 1 }), /1 values \(the length of a\) for b/);
-    usage(() => qadd(Int32Array.from([1]), Int32Array.from([1]), { variant: 'xnnpack-fp32' as 'ort-mlas', sa: 1, sb: 1, sy: 1 }), /for variant/);
+    usage(() => qadd(Int32Array.from([1]), Int32Array.from([1]), { variant: 'trt-gpu' as 'ort-mlas', sa: 1, sb: 1, sy: 1 }), /for variant/);
     usage(() => globalAvgPool(Int32Array.from([1, 2, 3]), { variant: 'ort-mlas', channels: 2, image: 2, sx: 1, sy: 1 }), /4 values \(channels × image\)/);
     usage(() => avgPoolTflite(Int32Array.from([1]), { c: 1, h: 1, w: 1, kh: 2, kw: 2, pads: [2, 0, 0, 0] }), /pads\[0\]/);
   });
@@ -75,7 +75,7 @@ describe('intq: bad arguments throw named errors', () => {
     assert.throws(() => n.intqUnpack(new Uint8Array(1), 2, true, new Int8Array(9)), /unpack\(packed\): expected 3 bytes/);
     assert.throws(() => n.intqQuantize(Float32Array.from([1]), new Int32Array(1), 7, 1, 0, -128, 127), /quantize\(mode\)/);
     assert.throws(() => n.intqQuantize(Float32Array.from([1]), new Int32Array(1), 0, -1, 0, -128, 127), /quantize\(scale\)/);
-    assert.throws(() => n.intqAdd('xnnpack-fp32', Int32Array.from([1]), Int32Array.from([1]), new Int32Array(1), { sa: 1, sb: 1, sy: 1 }), /add\(variant\)/);
+    assert.throws(() => n.intqAdd('trt-gpu', Int32Array.from([1]), Int32Array.from([1]), new Int32Array(1), { sa: 1, sb: 1, sy: 1 }), /add\(variant\)/);
     assert.throws(() => n.intqGlobalAvgPool('ort-mlas', Int32Array.from([1]), new Int32Array(1), { channels: 1, image: 1, sx: 1, sy: 1e-30 }), /outside MLAS's range/);
     assert.throws(() => n.intqAvgPoolTflite(Int32Array.from([1]), new Int32Array(4), { c: 1, h: 1, w: 1, kh: 1, kw: 1 }), /avgPool\(out\)/);
   });

@@ -116,7 +116,7 @@ describe('intq: packing, quantize, add, pooling', () => {
 
   it('add and pooling follow their definitions', () => {
     const a = Int32Array.from([1, -3, 100, -128]), b = Int32Array.from([2, -4, 100, -128]);
-    for (const v of ['ort-mlas', 'tflite-double', 'tflite-single', 'onnx-ref'] as const)
+    for (const v of ['ort-mlas', 'tflite-double', 'tflite-single', 'xnnpack-fp32', 'onnx-ref'] as const)
       assert.deepEqual(Array.from(qadd(a, b, { variant: v, sa: 0.05, sb: 0.05, sy: 0.05 })), [3, -7, 127, -128], v);
     assert.deepEqual(Array.from(globalAvgPool(Int32Array.from([1, 2, 1, 4]), { variant: 'ort-mlas', channels: 2, image: 2, sx: 0.1, sy: 0.1 })), [2, 2]);
     assert.deepEqual(Array.from(globalAvgPool(Int32Array.from([1, 2, 1, 4]), { variant: 'tflite-single', channels: 2, image: 2, sx: 0.1, sy: 0.1 })), [2, 3]);
