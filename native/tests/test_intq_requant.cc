@@ -275,7 +275,7 @@ QRB_TEST(intq_requant, fp16_fallback) {
 QRB_TEST(intq_requant, random_vs_definition_twins) {
   qrb::test::Rng rng(2024);
   int n = 0;
-  for (int i = 0; i < 6000; ++i) {
+  for (int i = 0; i < 20000; ++i) {
     // Multipliers spanning the §e cases: tiny to large, float32-derived like deployed scales.
     const double m = std::ldexp(double(rng.range(1 << 20, (1 << 24) - 1)) / double(1 << 24), int(rng.range(-24, 7)));
     const int32_t zy = int32_t(rng.range(-128, 127));
@@ -293,6 +293,12 @@ QRB_TEST(intq_requant, random_vs_definition_twins) {
     QRB_CHECK_EQ(requant_one(Variant::kXnnpackRndnu, mr, acc, o), twin_rndnu(mr.m32, acc, zy, lo, hi));
     const double onnx = std::rint(double(acc) * double(mf.m32) + zy);
     QRB_CHECK_EQ(requant_one(Variant::kOnnxRef, mf, acc, o), int32_t(std::min(std::max(onnx, double(lo)), double(hi))));
+    // trt-gpu: fl32(fl32(fl32(acc)*alpha) + beta), RNE, saturate; twin in double with explicit float roundings
+    const float beta = float(rng.range(-4000, 4000)) / 64.0f;
+    const float tp = float(double(float(acc)) * double(mf.m32));
+    const double tr = std::rint(double(float(double(tp) + double(beta))));
+    RequantOptions ot;
+    QRB_CHECK_EQ(requant_one(Variant::kTrtGpu, mf, acc, ot, beta), int32_t(std::min(std::max(tr, double(lo)), double(hi))));
     // §a note: with the same float32 M, single rounding and rndnu agree exactly (mantissa << 7 = q).
     const Multiplier ms32 = mk(Variant::kTfliteSingle, double(mf.m32));
     QRB_CHECK_EQ(requant_one(Variant::kTfliteSingle, ms32, acc, o), requant_one(Variant::kXnnpackRndnu, mr, acc, o));
@@ -302,7 +308,7 @@ QRB_TEST(intq_requant, random_vs_definition_twins) {
     if (std::fabs((long double)acc * m) < 2e9L && md.qm.shift <= 0) QRB_CHECK(std::fabs((long double)d - exact) <= 1.0L);
     ++n;
   }
-  QRB_CHECK_EQ(n, 6000);
+  QRB_CHECK_EQ(n, 20000);
 }
 
 QRB_TEST(intq_requant, e8_e10_quantize_modes) {
