@@ -134,6 +134,87 @@ pool_case("maxpool 3/2/1", "maxPool2d", 3, 2, 1)
 pool_case("avgpool 3/2/1", "avgPool2d", 3, 2, 1)
 pool_case("avgpool 2/2/1 exclude pad", "avgPool2d", 2, 2, 1, False)
 
+
+
+# ---- one resnet20 training run of two SGD steps (Nesterov, weight decay, label smoothing) -----------
+# The same architecture as ts/nn/models/resnet20.ts, written here independently with torch modules.
+class Normalize(torch.nn.Module):
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
+class Block(torch.nn.Module):
+    def __init__(self, inp, planes, stride):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(inp, planes, 3, stride, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(planes)
+        self.conv2 = torch.nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inp != planes:
+            self.downsample = torch.nn.Sequential(torch.nn.Conv2d(inp, planes, 1, stride, bias=False),
+                                                  torch.nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+class ResNet20(torch.nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.normalize = Normalize([0.5, 0.4, 0.3], [0.25, 0.2, 0.3])
+        self.conv1 = torch.nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(16)
+        self.layer1 = torch.nn.Sequential(Block(16, 16, 1), Block(16, 16, 1), Block(16, 16, 1))
+        self.layer2 = torch.nn.Sequential(Block(16, 32, 2), Block(32, 32, 1), Block(32, 32, 1))
+        self.layer3 = torch.nn.Sequential(Block(32, 64, 2), Block(64, 64, 1), Block(64, 64, 1))
+        self.fc = torch.nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(self.normalize(x))))
+        h = self.layer3(self.layer2(self.layer1(h)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+
+
+model = ResNet20()
+with torch.no_grad():  # non-trivial BN affine parameters and running statistics
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.weight.uniform_(0.5, 1.5)
+            m.bias.uniform_(-0.2, 0.2)
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+model.train()
+rx = torch.rand(8, 3, 32, 32)
+ry = torch.randint(0, 10, (8,))
+sgd_cfg = {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4, "label_smoothing": 0.1, "steps": 2}
+state0 = {k: put(v.to(torch.float32)) for k, v in model.state_dict().items()}
+opt = torch.optim.SGD(model.parameters(), lr=sgd_cfg["lr"], momentum=sgd_cfg["momentum"],
+                      nesterov=sgd_cfg["nesterov"], weight_decay=sgd_cfg["weight_decay"])
+losses, logits0, grads0 = [], None, None
+for step in range(sgd_cfg["steps"]):
+    opt.zero_grad()
+    out = model(rx)
+    loss = F.cross_entropy(out, ry, label_smoothing=sgd_cfg["label_smoothing"])
+    loss.backward()
+    losses.append(float(loss))
+    if step == 0:
+        logits0 = put(out)
+        grads0 = {k: put(p.grad) for k, p in model.named_parameters()}
+    opt.step()
+state1 = {k: put(v.to(torch.float32)) for k, v in model.state_dict().items()}
+resnet_case = {"name": "resnet20 two SGD steps", "op": "resnet20-sgd", "params": dict(sgd_cfg, losses=losses),
+               "tensors": {"x": put(rx), "target": put(ry.to(torch.float32)), "logits0": logits0},
+               "state0": state0, "grads0": grads0, "state1": state1}
+cases.append(resnet_case)
+
 with open(os.path.join(out_dir, "data.bin"), "wb") as f:
     f.write(bytes(blob))
 with open(os.path.join(out_dir, "manifest.json"), "w") as f:

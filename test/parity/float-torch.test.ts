@@ -3,6 +3,10 @@
 // inputs written by scripts/gen-torch-float-fixtures.py into test/.generated/ (regenerated when the
 // script is newer). Tolerance: |ours − torch| ≤ 1e-4 + 1e-4·|torch| per element (float32 summation
 // order); convolution is checked on the default backend (oneDNN when built in) and on the scalar twin.
+// Last, the issue's acceptance check: resnet20 (the same architecture written independently in torch,
+// with non-trivial BN statistics) trained for two SGD steps (Nesterov momentum 0.9, weight decay 5e-4,
+// label smoothing 0.1) from torch's weights on one batch: losses, logits, every gradient of step 1,
+// and every parameter and running statistic after step 2 (tolerances stated at the test).
 // Skipped, with the reason, when /usr/bin/python3 has no torch.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,9 +15,10 @@ import { join } from 'node:path';
 import { Tensor, setFloatBackend, type FloatBackendName } from '../../ts/tensor/index.ts';
 import * as ag from '../../ts/autograd/index.ts';
 import { repoRoot } from '../../ts/native/binding.ts';
+import { resnet20, SGD } from '../../ts/nn/index.ts';
 
 interface Ref { shape: number[]; offset: number; length: number }
-interface Case { name: string; op: string; params: Record<string, unknown>; tensors: Record<string, Ref> }
+interface Case { name: string; op: string; params: Record<string, unknown>; tensors: Record<string, Ref>; state0?: Record<string, Ref>; grads0?: Record<string, Ref>; state1?: Record<string, Ref> }
 
 const dir = join(repoRoot, 'test', '.generated', 'float-torch');
 const script = join(repoRoot, 'scripts', 'gen-torch-float-fixtures.py');
@@ -143,5 +148,75 @@ describe('parity/float-torch: forward and backward against torch', function () {
       ag.backward(y, T(c, 'dy'));
       cmp(`${op}: ${c.name} dx`, x.grad!, T(c, 'dx'));
     }));
+  }
+  // Through the scalar twin, whose convolution sums in the same order class as torch here, every value
+  // matches elementwise (observed ~1e-6). Through oneDNN, float noise of ~5e-6 flips one ReLU of 131k
+  // activations in layer1 on this batch, which moves layer1's gradients by ~0.4% in norm (layers after
+  // it stay at ~1e-6), and more flips follow in step 2: so there the check is ‖Δ‖/‖torch‖ ≤ 1e-2 per
+// gradient of step 1, ≤ 3e-2 per tensor of the final state, loss 1 and logits elementwise, loss 2 to 1e-3.
+  for (const backend of ['ref', 'auto'] as FloatBackendName[]) {
+    it(`resnet20: two SGD steps (Nesterov, weight decay, label smoothing) match torch (backend ${backend})`, function () {
+      const c = fx.cases.find((k) => k.op === 'resnet20-sgd');
+      assert.ok(c, 'fixture lacks the resnet20 case');
+      const prev = setFloatBackend(backend);
+      try {
+        resnetStep(c, backend === 'ref' ? 'elementwise' : 'norm');
+      } finally {
+        setFloatBackend(prev);
+      }
+    });
+  }
+
+  function resnetStep(c: Case, mode: 'elementwise' | 'norm'): void {
+    const p = c.params as { lr: number; momentum: number; nesterov: boolean; weight_decay: number; label_smoothing: number; steps: number; losses: number[] };
+    const get = (r: Ref) => Tensor.from(fx.data.slice(r.offset, r.offset + r.length), r.shape);
+    const model = resnet20({ mean: [0.5, 0.4, 0.3], std: [0.25, 0.2, 0.3] }).train();
+    model.loadStateDict(new Map(Object.entries(c.state0!).map(([k, r]) => [k, get(r)])));
+    const opt = new SGD(model.parameters(), { lr: p.lr, momentum: p.momentum, nesterov: p.nesterov, weightDecay: p.weight_decay });
+    const x = T(c, 'x');
+    const y = T(c, 'target').toArray();
+    const errs = { loss: 0, logits: 0, grad: 0, state: 0 };
+    let normTol = 1e-2;
+    const tol = (label: string, got: Tensor, want: Tensor, m: 'elementwise' | 'norm'): number => {
+      assert.deepEqual(got.shape, want.shape, `${label}: shape`);
+      const g = got.contiguous().data;
+      const w = want.data;
+      let maxErr = 0;
+      let d2 = 0;
+      let n2 = 0;
+      for (let i = 0; i < w.length; i++) {
+        const e = Math.abs(g[i]! - w[i]!);
+        maxErr = Math.max(maxErr, e);
+        d2 += e * e;
+        n2 += w[i]! * w[i]!;
+        if (m === 'elementwise') assert.ok(e <= 1e-4 + 1e-3 * Math.abs(w[i]!), `${label}[${i}]: ours ${g[i]} torch ${w[i]}`);
+      }
+      const rel = Math.sqrt(d2 / Math.max(n2, 1e-30));
+      if (m === 'norm') assert.ok(rel <= normTol, `${label}: ‖Δ‖/‖torch‖ = ${rel} > ${normTol}`);
+      return m === 'norm' ? rel : maxErr;
+    };
+    for (let step = 0; step < p.steps; step++) {
+      opt.zeroGrad();
+      const out = model.call(x);
+      const loss = ag.crossEntropy(out, y, { labelSmoothing: p.label_smoothing });
+      ag.backward(loss);
+      const le = Math.abs(loss.item() - p.losses[step]!);
+      errs.loss = Math.max(errs.loss, le);
+      const lossTol = mode === 'norm' && step > 0 ? 1e-3 : 1e-4;
+      assert.ok(le <= lossTol * Math.abs(p.losses[step]!), `loss at step ${step}: ours ${loss.item()} torch ${p.losses[step]}`);
+      if (step === 0) {
+        errs.logits = tol('logits', out, T(c, 'logits0'), 'elementwise');
+        for (const [name, param] of model.namedParameters()) errs.grad = Math.max(errs.grad, tol(`grad ${name}`, param.grad!, get(c.grads0![name]!), mode));
+      }
+      opt.step();
+    }
+    const own = model.stateDict();
+    normTol = 3e-2; // after two updates the flips compound (see above); the ref run is the tight check
+    for (const [name, r] of Object.entries(c.state1!)) {
+      const t = own.get(name);
+      assert.ok(t, `our model lacks ${name}`);
+      errs.state = Math.max(errs.state, tol(`state ${name}`, t, get(r), mode));
+    }
+    console.log(`      resnet20 SGD parity (${mode === 'norm' ? 'grad/state as max ‖Δ‖/‖torch‖' : 'max |Δ|'}): ${JSON.stringify(errs, (_k, v) => (typeof v === 'number' ? Number(v.toExponential(2)) : v))}`);
   }
 });

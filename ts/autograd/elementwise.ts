@@ -53,6 +53,15 @@ function binary(op: string, a: Tensor, b: Tensor, f: (x: number, y: number) => n
  * add(Tensor.from([1, 2]), 1).toArray() // [2, 3]
  */
 export function add(a: Tensor | number, b: Tensor | number): Tensor {
+  if (a instanceof Tensor && b instanceof Tensor && a.ndim === b.ndim && a.shape.every((d, i) => d === b.shape[i])) {
+    // Same shapes (residual connections): no index maps, gradients passed through as they are.
+    const ad = a.contiguous().data;
+    const bd = b.contiguous().data;
+    const out = Tensor.zeros(a.shape);
+    const o = out.data;
+    for (let i = 0; i < o.length; i++) o[i] = ad[i]! + bd[i]!;
+    return record('add', [a, b], out, (g) => [g, g]);
+  }
   return binary('add', asTensor('a', a), asTensor('b', b), (x, y) => x + y, (g, _ad, _bd, _ia, _ib, ga, gb) => {
     if (ga) ga.set(g);
     if (gb) gb.set(g);
@@ -148,7 +157,21 @@ export function neg(x: Tensor): Tensor {
 
 /** max(x, 0); gradient 1 where x > 0. @example relu(Tensor.from([-1, 2])).toArray() // [0, 2] */
 export function relu(x: Tensor): Tensor {
-  return unary('relu', x, (v) => (v > 0 ? v : 0), (v) => (v > 0 ? 1 : 0));
+  // Hot in every CNN: written out instead of going through the generic (megamorphic) unary helper.
+  if (!(x instanceof Tensor)) throw invalidOption('x', 'a Tensor', x);
+  const xd = x.contiguous().data;
+  const out = Tensor.zeros(x.shape);
+  const o = out.data;
+  for (let i = 0; i < o.length; i++) {
+    const v = xd[i]!;
+    o[i] = v > 0 ? v : 0;
+  }
+  return record('relu', [x], out, (g) => {
+    const gd = g.contiguous().data;
+    const gx = new Float32Array(o.length);
+    for (let i = 0; i < gx.length; i++) gx[i] = xd[i]! > 0 ? gd[i]! : 0;
+    return [Tensor.from(gx, x.shape)];
+  });
 }
 
 /**
