@@ -293,3 +293,22 @@ QRB_TEST(intq_gemm, bad_arguments_are_errors) {
   s.groups = 1, s.kh = 1, s.kw = 1, s.stride_h = 0;
   QRB_CHECK(!conv_acc(s, op, 0, wt, nullptr, 0, Hazard::kNone, out.data(), 4).ok);
 }
+
+QRB_TEST(intq_gemm, conv_hazards_follow_the_weight_k_order) {
+  // A 1x1-output conv over a 4x4 single-channel input with a 4x4 kernel is one dot product of K = 16 in
+  // (ky, kx) order, so taps 3 and 11 form an A72 pair exactly as in the GEMM.
+  std::vector<uint8_t> x(16, 0);
+  std::vector<int8_t> w(16, 0);
+  x[3] = x[11] = uint8_t(int8_t(-128));
+  w[3] = w[11] = -128;
+  ConvShape s;
+  s.c = 1, s.h = 4, s.w = 4, s.oc = 1, s.kh = 4, s.kw = 4;
+  Weights wt;
+  wt.data = w.data(), wt.len = 16;
+  int32_t out = 0;
+  QRB_CHECK(conv_acc(s, {x.data(), 16, DType::kS8}, 0, wt, nullptr, 0, Hazard::kA72Int16Pair, &out, 1).ok);
+  QRB_CHECK_EQ(out, -32768);
+  QRB_CHECK(conv_acc(s, {x.data(), 16, DType::kS8}, 0, wt, nullptr, 0, Hazard::kNone, &out, 1).ok);
+  QRB_CHECK_EQ(out, 32768);
+  QRB_CHECK(!conv_acc(s, {x.data(), 16, DType::kU8}, 0, wt, nullptr, 0, Hazard::kA72Int16Pair, &out, 1).ok);
+}
