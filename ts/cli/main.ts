@@ -11,6 +11,7 @@ import { registerDataCommands } from './data.ts';
 import { registerInspectCommand } from './inspect.ts';
 import { registerRequantCommand } from './requant.ts';
 import { registerPreprocessCommand } from './preprocess.ts';
+import { registerCorruptCommand } from './corrupt.ts';
 
 /** Writes exactly one JSON object to stdout. */
 export function printJson(obj: unknown): void {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerInspectCommand(program);
   registerRequantCommand(program);
   registerPreprocessCommand(program);
+  registerCorruptCommand(program);
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
   return program;
