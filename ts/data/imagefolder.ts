@@ -16,7 +16,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { QrobustError, UsageError } from '../util/errors.ts';
 import { checkIndex, sortCodePoint, usageUnknownSplit } from './common.ts';
 import type { Dataset, EncodedSample, Split } from './types.ts';
@@ -251,7 +251,7 @@ export function scanClassFolder(dir: string, splitName: string, classes: readonl
   const index = new Map(classes.map((c, i) => [c, i]));
   const labels = Int32Array.from(raw.labels as string[], (c) => {
     const l = index.get(c);
-    if (l === undefined) throw new UsageError(`Class folder ${join(dir, c)} is not one of the ${classes.length} classes of ${relative(dirname(dirname(dir)), dir)}'s set`);
+    if (l === undefined) throw new UsageError(`Class folder ${join(dir, c)} is not one of the ${classes.length} classes of the first split (${classes.slice(0, 3).join(', ')}...)`);
     return l;
   });
   return new FileSplit(splitName, raw.files, labels);

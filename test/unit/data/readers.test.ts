@@ -151,6 +151,10 @@ describe('data: imagenet-c', () => {
     const smp = await s.get(1);
     assert.equal(smp.label, 1);
     await rejects(Promise.resolve().then(() => ds.split('fog/1')), UsageError, /for the split of imagenet-c:/);
+    // a class folder the first split does not have is named
+    await writeJpeg(join(d, 'speckle_noise', '2', 'n99', 'x.JPEG'), 1, 8, 8);
+    const again = await openDataset(`imagenet-c:${d}`);
+    await rejects(Promise.resolve().then(() => again.split('speckle_noise/2')), UsageError, /Class folder .*n99 is not one of the 2 classes of the first split/);
   });
 
   it('a folder without the tree is a UsageError', async () => {
