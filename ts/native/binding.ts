@@ -13,6 +13,7 @@ import { QrobustError } from '../util/errors.ts';
 import type { IntqNative } from './intq.ts';
 import type { ImageNative } from './image.ts';
 import type { FloatNative } from './float.ts';
+import type { IntqFastNative } from './intq-fast.ts';
 import type { CorruptNative } from './corrupt.ts';
 
 export interface LibraryInfo {
@@ -32,7 +33,7 @@ export interface NativeInfo {
 }
 
 /** The native contract. Each function rechecks its arguments and throws a TypeError/RangeError/Error naming them. */
-export interface Native extends IntqNative, ImageNative, FloatNative, CorruptNative {
+export interface Native extends IntqNative, ImageNative, FloatNative, CorruptNative, IntqFastNative {
   info(): NativeInfo;
   /** Caps run-time dispatch: 'native' (no cap), 'scalar', 'avx2', 'avx512', 'avx512vnni', 'neon', 'neondot'. */
   setIsaCap(name: string): string;

@@ -45,6 +45,24 @@ struct AlignedBuf {
   T* as() const { return static_cast<T*>(p); }
 };
 
+// Per-calling-thread scratch, kept between calls: a fresh multi-MB buffer per call would be mmap'ed and
+// page-faulted every time. Contents are NOT cleared; callers write every byte they read (pads included).
+void* scratch(int slot, size_t bytes) {
+  struct Slot {
+    void* p = nullptr;
+    size_t cap = 0;
+    ~Slot() { std::free(p); }
+  };
+  thread_local Slot slots[4];
+  Slot& s = slots[slot];
+  if (s.cap < bytes) {
+    std::free(s.p);
+    s.cap = (bytes + 4095) / 4096 * 4096;
+    s.p = std::aligned_alloc(64, s.cap);
+  }
+  return s.p;
+}
+
 bool mul_ok(size_t a, size_t b, size_t* r) {
   if (a != 0 && b > std::numeric_limits<size_t>::max() / a) return false;
   *r = a * b;
@@ -390,8 +408,9 @@ void prep_rows(void* p, size_t i) {
   const size_t r0 = c.rows * i / c.chunks, r1 = c.rows * (i + 1) / c.chunks;
   const size_t eb = a_elem_bytes(c.ak), sb = 1;
   for (size_t r = r0; r < r1; ++r) {
-    const uint32_t s = convert_row(static_cast<const uint8_t*>(c.src) + r * c.k * sb, c.st, c.k, c.off, c.ak,
-                                   static_cast<uint8_t*>(c.dst) + r * c.kp * eb);
+    uint8_t* row = static_cast<uint8_t*>(c.dst) + r * c.kp * eb;
+    const uint32_t s = convert_row(static_cast<const uint8_t*>(c.src) + r * c.k * sb, c.st, c.k, c.off, c.ak, row);
+    std::memset(row + c.k * eb, 0, (c.kp - c.k) * eb);
     if (c.rowsum) c.rowsum[r] = int32_t(s);
   }
 }
@@ -423,16 +442,16 @@ Status gemm(const PackedWeights& w, size_t m, const Operand& a, int32_t a_zp, co
   const int32_t za = a_zp + off;
   std::vector<int32_t> col_add, zv, rowsum;
   fill_col_add(w, za, bias, &col_add, &zv, n_pad);
-  AlignedBuf abuf(m * pan.kp * a_elem_bytes(kd->akind));
+  void* abuf = scratch(0, m * pan.kp * a_elem_bytes(kd->akind));
   if (w.any_zv) rowsum.assign(m, 0);
-  PrepCtx pc{a.data, a.dtype, m, w.k, pan.kp, off, kd->akind, abuf.p, w.any_zv ? rowsum.data() : nullptr,
+  PrepCtx pc{a.data, a.dtype, m, w.k, pan.kp, off, kd->akind, abuf, w.any_zv ? rowsum.data() : nullptr,
              std::min<size_t>(m, size_t(threads))};
   parallel_for(threads, pc.chunks, prep_rows, &pc);
   t.m = m;
   t.n = w.n;
   t.k = w.k;
   t.kp = pan.kp;
-  t.a = abuf.p;
+  t.a = abuf;
   t.lda = pan.kp;
   t.b = pan.buf->p;
   t.col_add = col_add.data();
@@ -546,6 +565,7 @@ void im2col(void* p, size_t i) {
             std::memcpy(d, src, q.cg * sizeof(T));
           }
         }
+      for (size_t kk = s.kh * s.kw * q.cg; kk < q.kp; ++kk) rows[r * q.kp + kk] = 0;  // K pad lanes
       if (q.rowsum) {
         const T* row = rows + r * q.kp;
         uint32_t sum = 0;
@@ -626,12 +646,15 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
   const size_t eb = a_elem_bytes(kd->akind);
   const bool direct = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_t == 0 && s.pad_l == 0 &&
                       s.pad_b == 0 && s.pad_r == 0 && s.groups == 1 && kp == s.c;
-  AlignedBuf nhwc(hw * s.c * eb);
-  AlignedBuf rows(direct ? 0 : ohw * kp * eb);
+  struct View {
+    void* p;
+  };
+  View nhwc{scratch(1, hw * s.c * eb)};
+  View rows{direct ? nullptr : scratch(2, ohw * kp * eb)};
   std::vector<int32_t> rowsum;
   const size_t xbytes = 1;
   const size_t obytes = ep.requant ? 1 : 4;
-  AlignedBuf tmp(ohw * ocg * obytes);
+  View tmp{scratch(3, ohw * ocg * obytes)};
   for (size_t b = 0; b < s.n; ++b) {
     NhwcCtx nc{static_cast<const uint8_t*>(x.data) + b * s.c * hw * xbytes, x.dtype, s.c, hw, off, kd->akind, nhwc.p,
                std::min<size_t>(hw, size_t(threads))};
