@@ -1,0 +1,102 @@
+/**
+ * Training-step benchmark: resnet20 at 32×32 (forward, label-smoothed cross-entropy, backward, SGD
+ * Nesterov step), ours against PyTorch CPU (Debian python3-torch) with the same threads, batch,
+ * weights and data, in one run; prints images/s of each and the ratio (ours / torch).
+ *
+ * Validates before timing: torch's first loss on our initial weights must equal ours (1e-4 rel).
+ * Warm-up, then the median of `--repeats` steps.
+ *
+ *   npx tsx bench/engine/train-step.ts [--batch 128] [--threads 2] [--warmup 2] [--repeats 5] [--json]
+ *
+ * The float engine's convolutions run through oneDNN's OpenMP pool: OMP_NUM_THREADS is set from
+ * --threads before the addon loads.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function flag(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`Expected integer >= 1 for --${name} but received ${process.argv[i + 1]}`);
+  return v;
+}
+const batch = flag('batch', 128);
+const threads = flag('threads', 2);
+const warmup = flag('warmup', 2);
+const repeats = flag('repeats', 5);
+const asJson = process.argv.includes('--json');
+process.env.OMP_NUM_THREADS = String(threads); // before the addon (and libgomp) load
+
+const { Tensor, floatInfo } = await import('../../ts/tensor/index.ts');
+const ag = await import('../../ts/autograd/index.ts');
+const { resnet20, SGD } = await import('../../ts/nn/index.ts');
+const { Rng } = await import('../../ts/util/rng.ts');
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+const rng = new Rng(7);
+const model = resnet20({ seed: 1 }).train();
+const x = Tensor.rand([batch, 3, 32, 32], rng);
+const labels = Array.from({ length: batch }, () => rng.int(10));
+
+// Hand our initial weights and the batch to torch.
+const dir = mkdtempSync(join(tmpdir(), 'qrb-bench-'));
+const entries: Record<string, [number, number, number[]]> = {};
+const parts: Float32Array[] = [];
+let off = 0;
+for (const [k, t] of model.stateDict()) {
+  entries[k] = [off, t.size, [...t.shape]];
+  parts.push(t.contiguous().data.slice());
+  off += t.size;
+}
+const blob = new Float32Array(off);
+parts.reduce((o, p) => (blob.set(p, o), o + p.length), 0);
+writeFileSync(join(dir, 'state.bin'), Buffer.from(blob.buffer));
+writeFileSync(join(dir, 'state.json'), JSON.stringify({ entries }));
+const xb = new Float32Array(x.size + batch);
+xb.set(x.data);
+xb.set(labels, x.size);
+writeFileSync(join(dir, 'batch.bin'), Buffer.from(xb.buffer));
+
+const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+const step = (): number => {
+  opt.zeroGrad();
+  const loss = ag.crossEntropy(model.call(x), labels, { labelSmoothing: 0.1 });
+  ag.backward(loss);
+  opt.step();
+  return loss.item();
+};
+const first = step();
+for (let i = 0; i < warmup; i++) step();
+const ours: number[] = [];
+for (let i = 0; i < repeats; i++) {
+  const t0 = performance.now();
+  step();
+  ours.push((performance.now() - t0) / 1000);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = execFileSync('/usr/bin/python3', [join(here, 'train_step_torch.py'), dir, String(threads), String(batch), String(warmup), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+rmSync(dir, { recursive: true, force: true });
+const torch = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; first_loss: number; seconds: number[] };
+const valid = Math.abs(torch.first_loss - first) <= 1e-4 * Math.abs(first);
+const oursIps = batch / median(ours);
+const torchIps = batch / median(torch.seconds);
+const result = {
+  bench: 'resnet20-train-step', batch, threads, repeats, machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+  engine: floatInfo(), torch: torch.torch, validated: valid, firstLoss: { ours: first, torch: torch.first_loss },
+  imagesPerSecond: { ours: oursIps, torch: torchIps }, ratio: oursIps / torchIps,
+  medianSeconds: { ours: median(ours), torch: median(torch.seconds) },
+};
+if (asJson) console.log(JSON.stringify(result));
+else {
+  console.log(`resnet20 training step, batch ${batch}, ${threads} threads, median of ${repeats} (${result.machine})`);
+  console.log(`  validation: first loss ours ${first.toFixed(6)} torch ${torch.first_loss.toFixed(6)} -> ${valid ? 'ok' : 'MISMATCH'}`);
+  console.log(`  ours  ${oursIps.toFixed(1)} img/s (${(median(ours) * 1000).toFixed(0)} ms/step; conv ${result.engine.conv}, gemm ${result.engine.gemm})`);
+  console.log(`  torch ${torchIps.toFixed(1)} img/s (${(median(torch.seconds) * 1000).toFixed(0)} ms/step; torch ${torch.torch})`);
+  console.log(`  ratio ours/torch = ${result.ratio.toFixed(3)} (gate 0.7, goal 1.0)`);
+}
+if (!valid) process.exitCode = 1;

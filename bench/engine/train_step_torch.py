@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""PyTorch side of bench/engine/train-step.ts: resnet20 training steps (forward, label-smoothed
+cross-entropy, backward, SGD Nesterov) on CPU with a given thread count.
+
+Usage: /usr/bin/python3 bench/engine/train_step_torch.py <dir> <threads> <batch> <warmup> <repeats>
+<dir> holds state.json/state.bin (our initial weights) and batch.bin (x then labels as float32),
+written by train-step.ts. Prints one JSON line: first loss (validation), per-step seconds.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_resnet20 import ResNet20  # noqa: E402
+
+d, threads, batch, warmup, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+torch.set_num_threads(threads)
+meta = json.load(open(os.path.join(d, "state.json")))
+blob = np.fromfile(os.path.join(d, "state.bin"), dtype=np.float32)
+model = ResNet20()
+sd = model.state_dict()
+for k, (off, n, shape) in meta["entries"].items():
+    sd[k].copy_(torch.from_numpy(blob[off:off + n].reshape(shape)).to(sd[k].dtype))
+model.load_state_dict(sd)
+model.train()
+xb = np.fromfile(os.path.join(d, "batch.bin"), dtype=np.float32)
+x = torch.from_numpy(xb[: batch * 3 * 32 * 32].reshape(batch, 3, 32, 32).copy())
+y = torch.from_numpy(xb[batch * 3 * 32 * 32:].astype(np.int64))
+opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+
+
+def step():
+    opt.zero_grad()
+    loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+    loss.backward()
+    opt.step()
+    return float(loss)
+
+
+first = step()
+for _ in range(warmup):
+    step()
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - t0)
+print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "first_loss": first, "seconds": times}))
