@@ -250,8 +250,9 @@ export function colorJitter<T extends HwcImage>(img: T, rng: Rng, cfg: JitterCon
 }
 
 /**
- * The CIFAR training transform as a batch ToInput: the model input from the preprocess hook (32x32 CIFAR
- * pixels pass through), then {@link randomCropFlip}.
+ * The CIFAR training transform as a batch ToInput: stored pixels already S x S (CIFAR-10's 32x32) are used
+ * as they are, as the CIFAR recipe trains on them; anything else goes through the preprocess hook first. Then
+ * {@link randomCropFlip}.
  * @param opts `size` (32), `padding` (4), `flipP` (0.5), `preprocess` id (`dec-pil`)
  * @throws UsageError for bad options
  * @example
@@ -261,7 +262,9 @@ export function cifarTrainInput(opts: { size?: number; padding?: number; flipP?:
   const size = int('size', opts.size ?? 32, 1);
   const pre = createPreprocess(opts.preprocess ?? DEFAULT_PREPROCESS_ID, size);
   return async (sample: Sample, rng: Rng | null) => {
-    const img = sample.kind === 'encoded' ? await pre.encoded(sample.bytes, sample.file) : await pre.pixels(sample, sample.file);
+    const img = sample.kind === 'pixels' && sample.width === size && sample.height === size
+      ? toRgb(sample)
+      : sample.kind === 'encoded' ? await pre.encoded(sample.bytes, sample.file) : await pre.pixels(sample, sample.file);
     return randomCropFlip(img, rng ?? new Rng(0), { size, padding: opts.padding ?? 4, flipP: opts.flipP ?? 0.5 });
   };
 }

@@ -8,7 +8,7 @@ import { QrobustError } from '../util/errors.ts';
 import { int } from '../util/is.ts';
 import { Rng } from '../util/rng.ts';
 import { native } from '../native/binding.ts';
-import { createPreprocess, DEFAULT_PREPROCESS_ID, type RgbImage } from './preprocess.ts';
+import { createPreprocess, toRgb, DEFAULT_PREPROCESS_ID, type RgbImage } from './preprocess.ts';
 import { batchOrder } from './subset.ts';
 import type { Sample, Split } from './types.ts';
 
@@ -55,6 +55,20 @@ export interface BatchOptions {
 export function evalInput(id: string = DEFAULT_PREPROCESS_ID, size = 32): ToInput {
   const pre = createPreprocess(id, size);
   return (s) => (s.kind === 'encoded' ? pre.encoded(s.bytes, s.file) : pre.pixels(s, s.file));
+}
+
+/**
+ * A ToInput that takes stored pixels as they are (grey replicated to RGB): for data already at the model size,
+ * e.g. CIFAR-10 in the CIFAR recipe. The batch builder rejects a sample of another size.
+ * @throws QrobustError (at use) for an encoded sample
+ * @example
+ * await buildBatch(cifarTest, idx, { size: 32, toInput: rawInput() });
+ */
+export function rawInput(): ToInput {
+  return async (s) => {
+    if (s.kind !== 'pixels') throw new QrobustError(`rawInput takes stored pixels but ${s.file} is an encoded file; use the preprocess hook`);
+    return toRgb(s);
+  };
 }
 
 /**

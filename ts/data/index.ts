@@ -13,7 +13,7 @@ import type { Dataset } from './types.ts';
 export type { Dataset, Split, Sample, EncodedSample, PixelSample, HwcImage, ChannelStats, DataKind } from './types.ts';
 export { DATA_NAMES, parseDataName } from './names.ts';
 export { selectSubset, shuffled, batchOrder, type SubsetRecord, type SubsetMethod } from './subset.ts';
-export { buildBatch, iterateBatches, evalInput, type Batch, type BatchOptions, type ToInput } from './batch.ts';
+export { buildBatch, iterateBatches, evalInput, rawInput, type Batch, type BatchOptions, type ToInput } from './batch.ts';
 export {
   createPreprocess, registerPreprocess, preprocessProvider, preprocessIds, DEFAULT_PREPROCESS_ID,
   type Preprocess, type PixelPreprocess, type PreprocessProvider, type RgbImage,

@@ -162,7 +162,6 @@ export async function decodeRgb(bytes: Uint8Array, file: string): Promise<RgbIma
  * standInOnecrop(img64, 32).width // 32
  */
 export function standInOnecrop(img: RgbImage, size: number): RgbImage {
-  if (img.width === size && img.height === size) return img;
   const g = onecropGeometry(img.width, img.height, size);
   const resized = resizedCrop(img, { top: 0, left: 0, height: img.height, width: img.width }, g.rw, g.rh);
   return crop(resized, g.left, g.top, size, size);
@@ -170,10 +169,13 @@ export function standInOnecrop(img: RgbImage, size: number): RgbImage {
 
 function sharpImpl(): string {
   const v = sharp.versions as { sharp?: string; vips?: string };
-  return `sharp-standin/2/sharp-${v.sharp ?? '?'}/vips-${v.vips ?? '?'}`;
+  return `sharp-standin/3/sharp-${v.sharp ?? '?'}/vips-${v.vips ?? '?'}`;
 }
 
-/** The sharp stand-in (see the module comment). Images already S x S pass through unresized. */
+/**
+ * The sharp stand-in (see the module comment). ONECROP applies to every input, S x S ones included (they are
+ * enlarged to floor(S*8/7) and cropped back), as the reference pipeline does.
+ */
 const sharpStandIn: PreprocessProvider = {
   id: SHARP_STANDIN_ID,
   impl: sharpImpl(),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import {
   openDataset, buildBatch, iterateBatches, selectSubset, batchOrder, shuffled, registerPreprocess, preprocessProvider,
-  createPreprocess, preprocessIds, type PreprocessProvider,
+  createPreprocess, preprocessIds, rawInput, type PreprocessProvider,
 } from '../../../ts/data/index.ts';
 import { onecropGeometry, onecropShorterSide, roundHalfEven, SHARP_STANDIN_ID } from '../../../ts/data/preprocess.ts';
 import { cifarTrainInput, imagenetTrainInput } from '../../../ts/data/augment.ts';
@@ -31,7 +31,7 @@ describe('data: preprocess hook (sharp stand-in for dec-pil)', () => {
     assert.throws(() => preprocessProvider('dec-nope'), /Expected one of .*dec-pil.* for preprocess but received 'dec-nope'/);
   });
 
-  it('gives S x S x 3: decodes, resizes, crops; constants stay exact; S x S passes through; grey becomes RGB', async () => {
+  it('gives S x S x 3: decodes, resizes, crops; constants stay exact; S x S inputs go through ONECROP too; grey becomes RGB', async () => {
     const d = freshDir('preprocess');
     const { encoded, pixels } = createPreprocess('dec-pil', 32);
     const file = join(d, 'wide.png');
@@ -41,8 +41,11 @@ describe('data: preprocess hook (sharp stand-in for dec-pil)', () => {
     const out = await encoded(await sharp(file).toBuffer(), file);
     assert.deepEqual([out.width, out.height, out.channels, out.data.length], [32, 32, 3, 3072]);
     for (let i = 0; i < out.data.length; i += 3) assert.deepEqual([out.data[i], out.data[i + 1], out.data[i + 2]], [10, 200, 77]);
+    // a 32x32 input is enlarged to 36x36 and cropped at (2, 2): not the identity, but close to it
     const px = await writePng(join(d, 'exact.png'), 9, 32, 32);
-    assert.deepEqual((await encoded(await sharp(join(d, 'exact.png')).toBuffer(), 'exact.png')).data, px);
+    const o32 = await encoded(await sharp(join(d, 'exact.png')).toBuffer(), 'exact.png');
+    assert.deepEqual([o32.width, o32.height], [32, 32]);
+    assert.notDeepEqual(o32.data, px);
     const grey = await pixels({ data: Uint8Array.from({ length: 28 * 28 }, (_, i) => i % 256), width: 28, height: 28, channels: 1 }, 'g');
     assert.deepEqual([grey.width, grey.height], [32, 32]);
     for (let i = 0; i < grey.data.length; i += 3) assert.ok(grey.data[i] === grey.data[i + 1] && grey.data[i] === grey.data[i + 2]);
@@ -120,7 +123,7 @@ describe('data: subsets, shuffles, batches', () => {
     const d = freshDir('batch-cifar');
     writeCifarBatch(join(d, 'test_batch.bin'), 4, [1, 2, 3, 4, 5, 6]);
     const split = (await openDataset(`cifar10:${d}`)).split('test');
-    const b = await buildBatch(split, [5, 0, 3], { size: 32 });
+    const b = await buildBatch(split, [5, 0, 3], { size: 32, toInput: rawInput() });
     assert.deepEqual(b.shape, [3, 3, 32, 32]);
     assert.deepEqual(Array.from(b.y), [6, 1, 4]);
     for (const [k, r] of [[0, 5], [1, 0], [2, 3]] as const) {
@@ -128,6 +131,16 @@ describe('data: subsets, shuffles, batches', () => {
         assert.ok(Math.abs(b.x[k * 3072 + c * 1024 + y * 32 + x]! - cifarPixel(4, r, y, x, c) / 255) < 1e-6);
       }
     }
+    const ev = await buildBatch(split, [5, 0, 3], { size: 32 });
+    assert.deepEqual(ev.shape, [3, 3, 32, 32], 'the default (ONECROP) path gives the same shape');
+    assert.notDeepEqual(ev.x, b.x);
+    const same = await buildBatch(split, [5], { size: 32, toInput: cifarTrainInput({ padding: 0, flipP: 0 }), rng: new Rng(0) });
+    assert.deepEqual(same.x, b.x.subarray(0, 3072), 'the CIFAR recipe with no padding and no flip is the stored image');
+    await assert.rejects(buildBatch(split, [0], { size: 8, toInput: rawInput() }), /Expected a 8x8x3 model input for .*test_batch\.bin#0/);
+    const enc = freshDir('raw-enc');
+    await writePng(join(enc, 'c', 'a.png'), 1, 8, 8);
+    const encSplit = (await openDataset(`imagefolder:${enc}`)).split('all');
+    await assert.rejects(buildBatch(encSplit, [0], { size: 8, toInput: rawInput() }), /rawInput takes stored pixels but .*a\.png is an encoded file/);
     const aug = { toInput: cifarTrainInput(), size: 32 };
     const a1 = await buildBatch(split, [0, 1, 2, 3], { ...aug, rng: new Rng(1).fork('epoch:0') });
     const a2 = await buildBatch(split, [0, 1, 2, 3], { ...aug, rng: new Rng(1).fork('epoch:0'), concurrency: 1 });
