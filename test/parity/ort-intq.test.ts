@@ -155,6 +155,38 @@ function addMatMulCase(b: Batch, rng: Rng, kind: 'qlinear' | 'integer', opts: { 
   b.output(`${id}_y`, dtOf(ySigned), [m, n], y, `QLinearMatMul ${id} ${m}x${n}x${k} a${aSigned ? 's8' : 'u8'} b${bSigned ? 's8' : 'u8'}`);
 }
 
+/**
+ * A QDQ MatMul (DequantizeLinear -> MatMul -> QuantizeLinear), the form exporters write. ORT fuses it into
+ * QLinearMatMul (INTEGER.md §a); NOTE: these cases also match with graph optimisations disabled (float
+ * execution differs only in rare near-ties), so they show the result equals ort-mlas, not that fusion happened.
+ */
+function addQdqMatMulCase(b: Batch, rng: Rng): void {
+  const m = 1 + rng.int(6), n = 1 + rng.int(9), k = 1 + rng.int(48);
+  const aSigned = rng.int(2) === 0;
+  const a = randBytes(rng, m * k, aSigned), w = randBytes(rng, n * k, true, -127, 127);
+  const az = randZp(rng, aSigned);
+  const sa = randScale(rng, -7), sb = randScale(rng, -8);
+  const sy = Math.fround((sa * sb) / ((60 / (Math.sqrt(k) * 74 * 74)) * (0.5 + rng.uniform())));
+  const yz = randZp(rng, aSigned);
+  const id = b.id('qdq');
+  b.input(`${id}_a`, dtOf(aSigned), [m, k], a);
+  b.init(`${id}_b`, DataType.INT8, [k, n], transposeKN(w, n, k));
+  b.init(`${id}_sa`, DataType.FLOAT, [], [sa]);
+  b.init(`${id}_az`, dtOf(aSigned), [], [az]);
+  b.init(`${id}_sb`, DataType.FLOAT, [], [sb]);
+  b.init(`${id}_bz`, DataType.INT8, [], [0]);
+  b.init(`${id}_sy`, DataType.FLOAT, [], [sy]);
+  b.init(`${id}_yz`, dtOf(aSigned), [], [yz]);
+  b.nodes.push(makeNode('DequantizeLinear', [`${id}_a`, `${id}_sa`, `${id}_az`], [`${id}_af`]));
+  b.nodes.push(makeNode('DequantizeLinear', [`${id}_b`, `${id}_sb`, `${id}_bz`], [`${id}_bf`]));
+  b.nodes.push(makeNode('MatMul', [`${id}_af`, `${id}_bf`], [`${id}_yf`]));
+  b.nodes.push(makeNode('QuantizeLinear', [`${id}_yf`, `${id}_sy`, `${id}_yz`], [`${id}_y`]));
+  const [qmin, qmax] = range(aSigned);
+  const acc = gemm(a, w, { m, n, k, aZeroPoint: az });
+  const y = requantize(acc, { variant: 'ort-mlas', scales: { sx: sa, sw: sb, sy }, zeroPoint: yz, qmin, qmax });
+  b.output(`${id}_y`, dtOf(aSigned), [m, n], y, `QDQ MatMul ${id} ${m}x${n}x${k}`);
+}
+
 // ---- QLinearConv / ConvInteger ---------------------------------------------------------------------
 function addConvCase(b: Batch, rng: Rng, kind: 'qlinear' | 'integer', shape: 'dense' | 'depthwise' | 'grouped'): void {
   const groups = shape === 'dense' ? 1 : 2 + rng.int(4);
@@ -318,6 +350,13 @@ describe('parity: ort-mlas vs onnxruntime-node (bit-exact)', function () {
 
   it('the random QLinearMatMul cases reach outputs where round-half-up stacks differ', () => {
     assert.ok(discriminating.rhu > 0, 'no element where tflite-single (same M) differs: the cases would not catch a wrong rounding');
+  });
+
+  it('QDQ MatMul (DequantizeLinear -> MatMul -> QuantizeLinear) matches ort-mlas', async () => {
+    const rng = new Rng(4008);
+    const b = new Batch();
+    for (let i = 0; i < 40; i++) addQdqMatMulCase(b, rng);
+    await runAndCheck(b);
   });
 
   it('MatMulInteger: int32 accumulators with zero points', async () => {
