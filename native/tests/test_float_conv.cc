@@ -158,3 +158,46 @@ QRB_TEST(float_conv, twins_are_adjoint) {
     QRB_CHECK(std::fabs(a - c) <= 1e-4 * (1 + std::fabs(a)));
   }
 }
+
+#if defined(QRB_HAVE_DNNL) && defined(__unix__)
+#include <csignal>
+#include <cstring>
+#include <sys/time.h>
+
+namespace {
+volatile std::sig_atomic_t g_prof_hits = 0;
+void on_prof(int) { g_prof_hits = g_prof_hits + 1; }
+}  // namespace
+
+QRB_TEST(float_conv, survives_async_signals) {
+  // oneDNN 2.6 corrupted the heap when a signal handler ran inside a convolution (node --cpu-prof,
+  // or this SIGPROF timer); the library paths now block asynchronous signals for the call.
+  struct sigaction sa, old_sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_prof;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGPROF, &sa, &old_sa);
+  itimerval t{}, old_t{};
+  t.it_interval.tv_usec = 500;
+  t.it_value.tv_usec = 500;
+  setitimer(ITIMER_PROF, &t, &old_t);
+  auto p = P(2, 16, 24, 24, 16, 3, 3, 1, 1, 1, 1);
+  qrb::test::Rng rng(8);
+  auto x = randv(rng, p.x_size()), w = randv(rng, p.w_size());
+  std::vector<float> y0(p.y_size()), y(p.y_size()), dw(p.w_size());
+  qrb::f32_conv2d_fwd_ref(p, x.data(), w.data(), nullptr, y0.data());
+  bool ok = true;
+  for (int i = 0; i < 300 && ok; ++i) {
+    std::vector<float> churn(500 + size_t(i));  // keep malloc's lists busy
+    ok = qrb::f32_conv2d_fwd(p, x.data(), x.size(), w.data(), w.size(), nullptr, 0, y.data(), y.size(),
+                             qrb::FloatBackend::dnnl).ok &&
+         qrb::f32_conv2d_bwd_weights(p, x.data(), x.size(), y.data(), y.size(), dw.data(), dw.size(), nullptr, 0,
+                                     qrb::FloatBackend::dnnl).ok;
+    double worst;
+    ok = ok && close(y, y0, &worst);
+  }
+  setitimer(ITIMER_PROF, &old_t, nullptr);
+  sigaction(SIGPROF, &old_sa, nullptr);
+  QRB_CHECK(ok);
+}
+#endif

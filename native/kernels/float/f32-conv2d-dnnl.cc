@@ -7,12 +7,19 @@
 // layouts with reorders are the next step once activations stay in native memory between layers.
 // oneDNN's own primitive cache makes re-creating a primitive of a seen shape cheap.
 // Threads: oneDNN's OpenMP pool (OMP_NUM_THREADS, default = cores).
+// Signals: oneDNN 2.6's convolutions corrupt the heap when an asynchronous signal lands inside them
+// (reproduced with a SIGPROF timer and an empty handler in plain C++, and with `node --cpu-prof`;
+// the scalar twin is unaffected), so every call runs with asynchronous signals blocked in the
+// calling thread (qrb/float-signals.h); they are delivered when the call returns. OpenMP workers
+// created during a call inherit the blocked mask.
 // Test: native/tests/test_float_conv.cc; test/parity/float-native.test.ts; bench: bench/engine/.
 #include "qrb/float.h"
 
 #ifdef QRB_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
+
+#include "qrb/float-signals.h"
 #endif
 
 namespace qrb {
@@ -69,6 +76,7 @@ Status dnnl_error(const char* what, const dnnl::error& e) {
 }  // namespace
 
 Status f32_conv2d_fwd_dnnl(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y) {
+  AsyncSignalsBlocked guard;
   try {
     ConvMds m = conv_mds(p);
     auto pd = fwd_pd(m, b != nullptr);
@@ -88,6 +96,7 @@ Status f32_conv2d_fwd_dnnl(const Conv2dParams& p, const float* x, const float* w
 }
 
 Status f32_conv2d_bwd_data_dnnl(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  AsyncSignalsBlocked guard;
   try {
     using namespace dnnl;
     ConvMds m = conv_mds(p);
@@ -109,6 +118,7 @@ Status f32_conv2d_bwd_data_dnnl(const Conv2dParams& p, const float* dy, const fl
 }
 
 Status f32_conv2d_bwd_weights_dnnl(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db) {
+  AsyncSignalsBlocked guard;
   try {
     using namespace dnnl;
     ConvMds m = conv_mds(p);

@@ -7,6 +7,8 @@
 
 #ifdef QRB_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
+
+#include "qrb/float-signals.h"
 #endif
 
 #ifdef QRB_HAVE_OPENBLAS
@@ -21,6 +23,7 @@ namespace qrb {
 Status f32_gemm_dnnl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
 #ifdef QRB_HAVE_DNNL
+  AsyncSignalsBlocked guard;  // see f32-conv2d-dnnl.cc
   dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   if (st != dnnl_success) return Status::Error("f32_gemm_dnnl: dnnl_sgemm failed with status " + std::to_string(int(st)));
   return Status::Ok();
