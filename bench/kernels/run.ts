@@ -2,7 +2,8 @@
  * bench:kernels: our fast integer kernels vs onnxruntime-node (CPU EP, MLAS) on the same shapes and threads
  * (issue 5). Rows: int8 GEMM (QLinearMatMul, u8 activations x s8 weights, per-tensor, ort-mlas requant) at
  * 1024^3 and 256x2048x2048 on 1 and 2 threads; the ResNet18 conv layers at 224 from bench/shapes/resnet18-conv.csv
- * (QLinearConv, per-channel weight scales); batch-1 GEMV 4096x4096 int8 (QLinearMatMul M=1).
+ * (QLinearConv, per-channel weight scales); batch-1 GEMV 4096x4096: int8 (QLinearMatMul M=1), int4 and int2 against
+ * our own int8 GEMV (the memory-traffic claim) and int4 against ORT MatMulNBits (com.microsoft, accuracy level 4).
  *
  * Every row validates first: our output bytes must equal ORT's bytes exactly (both compute the ort-mlas
  * requantization). Then both warm up and run interleaved (ours, ORT, ours, ...) so that load changes on a
@@ -178,6 +179,89 @@ async function convRow(sh: ConvShapeRow, threads: number, reps: number, rng: Rng
   return { name: `resnet18 ${sh.name}`, shape: `${c}x${h}x${w}->${oc} k${kh} s${stride}`, threads, ours_gops: ops / to / 1e9, peer: 'onnxruntime-node QLinearConv', peer_gops: ops / tp / 1e9, ratio: tp / to };
 }
 
+// ---- batch-1 GEMV: int8 / int4 / int2 ----------------------------------------------------------------
+/** Median seconds of `reps` runs of a synchronous function after 2 warm-ups. */
+function timeOne(f: () => void, reps: number): number {
+  f();
+  f();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return median(ts);
+}
+
+async function gemvRows(n: number, k: number, threads: number, reps: number, rng: Rng): Promise<Row[]> {
+  const nat = native();
+  const x = randBytes(rng, k, false) as Uint8Array;
+  const zx = 128;
+  const shape = `1x${n}x${k}`;
+  const ops = 2 * n * k;
+  const timeOf = new Map<number, number>();
+  let w4: Int8Array | null = null;
+  for (const bits of [8, 4, 2] as const) {
+    const lo = bits === 8 ? -128 : -(1 << (bits - 1)), span = 1 << bits;
+    const vals = new Int8Array(n * k);
+    for (let i = 0; i < vals.length; i++) vals[i] = lo + rng.int(span);
+    if (bits === 4) w4 = vals;
+    const weights = bits === 8 ? vals : packRowsSigned(vals, n, k, bits);
+    const packed = nat.intqFastPackGemv(weights, { n, k, bits });
+    const out = new Int32Array(n);
+    const opts = { xZeroPoint: zx, threads };
+    nat.intqFastGemv(packed, x, out, opts);
+    const ref = new Int32Array(n);
+    nat.intqGemm(x, weights, ref, { m: 1, n, k, aZeroPoint: zx, bits });
+    const d = firstDiff(out, ref);
+    if (d >= 0) throw new QrobustError(`gemv int${bits}: validation against the reference failed at ${d}: ours ${out[d]} ref ${ref[d]}`);
+    timeOf.set(bits, timeOne(() => nat.intqFastGemv(packed, x, out, opts), reps));
+  }
+  const t8 = timeOf.get(8)!, t4 = timeOf.get(4)!, t2 = timeOf.get(2)!;
+  const rows: Row[] = [
+    { name: 'int4 gemv (batch 1)', shape, threads, ours_gops: ops / t4 / 1e9, peer: 'qrobust int8 gemv', peer_gops: ops / t8 / 1e9, ratio: t8 / t4 },
+    { name: 'int2 gemv (batch 1)', shape, threads, ours_gops: ops / t2 / 1e9, peer: 'qrobust int8 gemv', peer_gops: ops / t8 / 1e9, ratio: t8 / t2 },
+  ];
+  // ORT MatMulNBits (com.microsoft, 4-bit blocks of 32, default zero point 8, accuracy_level 4 = int8 activations):
+  // float in / float out, so it is validated against a float reference within 2% (its activation quantization differs).
+  const wv = w4!;
+  const block = 32, nb = k / block;
+  const bq = new Uint8Array(n * nb * (block / 2));
+  for (let r = 0; r < n; r++)
+    for (let i = 0; i < k; i += 2) bq[r * (k / 2) + i / 2] = ((wv[r * k + i]! + 8) & 15) | (((wv[r * k + i + 1]! + 8) & 15) << 4);
+  const scales = new Float32Array(n * nb).fill(0.01);
+  const xf = Float32Array.from(x, (v) => (v - zx) * 0.02);
+  const g = makeGraph([makeNode('MatMulNBits', ['a', 'b', 's'], ['y'], { K: k, N: n, bits: 4, block_size: block, accuracy_level: 4 }, 'mmnb', 'com.microsoft')],
+    'gemv4', [makeValueInfo('a', DataType.FLOAT, [1, k])], [makeValueInfo('y', DataType.FLOAT, [1, n])],
+    [tensorFromArray('b', DataType.UINT8, [n, nb, block / 2], bq), tensorFromArray('s', DataType.FLOAT, [n * nb], scales)]);
+  const m = makeModel(g, { opsetImports: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }] });
+  const s = await ort.InferenceSession.create(encodeModel(m), { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  const feeds = { a: new ort.Tensor('float32', xf, [1, k]) };
+  const y = (await s.run(feeds)).y!.data as Float32Array;
+  let num = 0, den = 0;
+  for (let r = 0; r < n; r++) {
+    let acc = 0;
+    for (let i = 0; i < k; i++) acc += xf[i]! * wv[r * k + i]! * 0.01;
+    num += (y[r]! - acc) ** 2;
+    den += acc * acc;
+  }
+  if (!(Math.sqrt(num / den) < 0.02)) throw new QrobustError(`ORT MatMulNBits: relative error ${Math.sqrt(num / den)} against the float reference`);
+  const tp = (await timeBoth(() => undefined, () => s.run(feeds), reps))[1];
+  await s.release();
+  rows.push({ name: 'int4 gemv (batch 1)', shape, threads, ours_gops: ops / t4 / 1e9, peer: 'onnxruntime-node MatMulNBits (4-bit, acc. level 4)', peer_gops: ops / tp / 1e9, ratio: tp / t4 });
+  return rows;
+}
+
+/** ONNX row packing (K padded to a multiple of 8 per row) of signed 4- / 2-bit values, low bits first. */
+function packRowsSigned(vals: Int8Array, n: number, k: number, bits: 4 | 2): Uint8Array {
+  const rowBytes = Math.ceil(k / 8) * bits;
+  const out = new Uint8Array(n * rowBytes);
+  const mask = (1 << bits) - 1, per = 8 / bits;
+  for (let r = 0; r < n; r++)
+    for (let i = 0; i < k; i++) out[r * rowBytes + Math.floor(i / per)]! |= (vals[r * k + i]! & mask) << ((i % per) * bits);
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const rng = new Rng(20261124);
@@ -199,6 +283,7 @@ async function main(): Promise<void> {
     }
     if (!args.only || args.only === 'gemv') {
       log(await gemmRow('int8 gemv (batch 1)', 1, 4096, 4096, t, Math.max(args.reps, 15), rng.fork(`v-${t}`)));
+      for (const r of await gemvRows(4096, 4096, t, Math.max(args.reps, 15), rng.fork(`vl-${t}`))) log(r);
     }
   }
   if (args.json) process.stdout.write(JSON.stringify(rows) + '\n');

@@ -252,6 +252,32 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// intqFastPackGemv(weights, opts {n, k, bits, unsignedWeights, wZeroPoint}) -> {kind: 'gemv', handle}
+Napi::Value PackGemv(const Napi::CallbackInfo& info) {
+  const std::string fn = "intqFastPackGemv";
+  Napi::Object o = obj_arg(info, 1, fn + "(opts)");
+  Napi::Int32Array zp;
+  const Weights wt = weights_arg(info, 0, o, fn, &zp);
+  std::shared_ptr<fast::PackedGemv> p;
+  check(info.Env(), fast::pack_gemv_weights(wt, opt_size(o, "n", 0, fn + "(opts)", true), opt_size(o, "k", 0, fn + "(opts)", true), &p));
+  return wrap(info.Env(), p, "gemv");
+}
+
+// intqFastGemv(packed, x, out, opts {xZeroPoint, bias, threads, ...epilogue})
+Napi::Value Gemv(const Napi::CallbackInfo& info) {
+  const std::string fn = "intqFastGemv", w = fn + "(opts)";
+  const auto& pw = unwrap<fast::PackedGemv>(info, 0, "gemv", fn + "(packed)");
+  const Operand x = bytes_arg(info, 1, fn + "(x)");
+  Napi::Object o = obj_arg(info, 3, w);
+  EpHolder h;
+  epilogue_arg(info, 2, o, fn, &h);
+  Napi::Int32Array bias;
+  const bool has_bias = opt_typed<int32_t>(o, "bias", napi_int32_array, "Int32Array", w, &bias);
+  check(info.Env(), fast::gemv(pw, x, int32_t(opt_int(o, "xZeroPoint", 0, w)), has_bias ? bias.Data() : nullptr,
+                               has_bias ? bias.ElementLength() : 0, h.ep, h.out, h.out_len, int(opt_int(o, "threads", 0, w))));
+  return info.Env().Undefined();
+}
+
 // intqFastKernels() -> {gemm: chosen name, all: [{name, available}], threads}
 Napi::Value Kernels(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -267,6 +293,8 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
   }
   r.Set("all", all);
   r.Set("threads", fast::default_threads());
+  r.Set("gemv4", fast::gemv_kernel_name(4));
+  r.Set("gemv2", fast::gemv_kernel_name(2));
   return r;
 }
 
@@ -284,6 +312,8 @@ void init_intq_fast(Napi::Env env, Napi::Object exports) {
   exports.Set("intqFastGemm", Napi::Function::New(env, Gemm, "intqFastGemm"));
   exports.Set("intqFastPackConv", Napi::Function::New(env, PackConv, "intqFastPackConv"));
   exports.Set("intqFastConv", Napi::Function::New(env, Conv, "intqFastConv"));
+  exports.Set("intqFastPackGemv", Napi::Function::New(env, PackGemv, "intqFastPackGemv"));
+  exports.Set("intqFastGemv", Napi::Function::New(env, Gemv, "intqFastGemv"));
   exports.Set("intqFastKernels", Napi::Function::New(env, Kernels, "intqFastKernels"));
   exports.Set("intqFastSetThreads", Napi::Function::New(env, SetThreads, "intqFastSetThreads"));
 }

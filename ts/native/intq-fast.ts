@@ -16,7 +16,7 @@ import { native } from './binding.ts';
 
 /** Opaque packed weights (freed by the garbage collector). */
 export interface IntqFastPacked {
-  readonly kind: 'gemm' | 'conv';
+  readonly kind: 'gemm' | 'conv' | 'gemv';
   readonly handle: unknown;
 }
 
@@ -41,6 +41,9 @@ export interface IntqFastConvShape {
 export interface IntqFastKernelInfo {
   /** the kernel the next call uses (honours setIsaCap / QRB_ISA) */
   gemm: string;
+  /** batch-1 GEMV kernels for 4- and 2-bit weights */
+  gemv4: string;
+  gemv2: string;
   all: { name: string; available: boolean }[];
   threads: number;
 }
@@ -53,6 +56,10 @@ export interface IntqFastNative {
   intqFastPackConv(weights: Int8Array | Uint8Array, opts: IntqFastWeightOptions & Omit<IntqFastConvShape, 'h' | 'w'> & { h?: number; w?: number }): IntqFastPacked;
   intqFastConv(packed: IntqFastPacked, x: Int8Array | Uint8Array, out: Int32Array | Int8Array | Uint8Array,
     opts: IntqFastEpilogueOptions & IntqFastConvShape & { xZeroPoint?: number }): void;
+  /** Batch-1 GEMV weights [n][k]: bits 4 / 2 stay packed (unpacked in registers), bits 8 use the GEMM path. */
+  intqFastPackGemv(weights: Int8Array | Uint8Array, opts: IntqFastWeightOptions & { n: number; k: number }): IntqFastPacked;
+  intqFastGemv(packed: IntqFastPacked, x: Int8Array | Uint8Array, out: Int32Array | Int8Array | Uint8Array,
+    opts: IntqFastEpilogueOptions & { xZeroPoint?: number }): void;
   intqFastKernels(): IntqFastKernelInfo;
   intqFastSetThreads(n: number): number;
 }

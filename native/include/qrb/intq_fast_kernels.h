@@ -12,6 +12,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "qrb/cpu.h"
 #include "qrb/intq.h"
@@ -70,6 +72,16 @@ void store_tile_generic(const TileArgs& t, const int32_t* acc, size_t ld, size_t
 void store_tile_codes(const TileArgs& t, const int32_t* codes, size_t ld, size_t r0, size_t rows, size_t c0,
                       size_t cols);
 
+// Driver helpers shared with the GEMV driver (s4-gemv-driver.cc).
+struct Epilogue;
+Status setup_epilogue(const Epilogue& ep, size_t n, const std::string& fn, TileArgs* t, std::vector<float>* m32,
+                      size_t n_pad);
+Status check_act_zp(int32_t zp, DType t, const std::string& where);
+// Weights (int8 container or ONNX-packed rows) as int32 values [rows][k] plus per-row zero points; *off_w is
+// 128 for u8 containers (they map to s8 by -128), else 0.
+Status read_weights(const Weights& w, size_t rows, size_t k, const std::string& fn, std::vector<int32_t>* vals,
+                    std::vector<int32_t>* zps, int* off_w);
+
 // Kernels built into this binary (each null when its ISA is not compiled for this architecture).
 extern const KernelDesc kS8Gemm4x16Scalar;
 #if defined(__x86_64__)
@@ -83,5 +95,29 @@ extern const KernelDesc kS8Gemm4x16NeonDot;
 
 // Simple persistent pool: runs fn(i) for i in [0, tasks) on up to `threads` threads (the caller included).
 void parallel_for(int threads, size_t tasks, void (*fn)(void* ctx, size_t i), void* ctx);
+
+}  // namespace qrb::intq::fast
+
+// ---- low-bit GEMV (s4-gemv-driver.cc, s4-gemv-16x8-avx512vnni.cc, s2-gemv-16x16-avx512vnni.cc) ---------
+namespace qrb::intq::fast {
+
+// Batch-1 GEMV over 4- / 2-bit weights kept in a register-unpackable layout. Weights enter as unsigned
+// codes u = w + c (c = 8 for int4, 2 for int2, 0 for uint4 / uint2) so that VPDPBUSD can take them as its
+// u8 operand; activations enter as s8 x' = x + off (off = -128 for u8 x), broadcast 4 at a time.
+//   int4 panel: 16 rows; per 8 K (one "oct") 64 bytes: row j's dword at 4j, byte b = u[j][8o+b] | u[j][8o+4+b] << 4
+//   int2 panel: 16 rows; per 16 K 64 bytes: byte b = u[j][16h+b] | u[j][16h+4+b] << 2 | u[j][16h+8+b] << 4 | u[j][16h+12+b] << 6
+// The kernel returns raw sums acc[j] = sum_k x'_k u_jk (int32 wrap) for rows [16p, 16p+16).
+struct GemvKernel {
+  const char* name;
+  Isa isa;
+  int bits;
+  size_t (*panel_bytes)(size_t kp);
+  void (*pack)(const uint8_t* u, size_t n, size_t k, size_t kp, void* dst);  // u: [n][k] codes
+  void (*run)(const void* panels, size_t kp, const int8_t* x, size_t p0, size_t p1, int32_t* acc /*[16*(p1-p0)]*/);
+};
+#if defined(__x86_64__)
+extern const GemvKernel kS4Gemv16x8Avx512Vnni;
+extern const GemvKernel kS2Gemv16x16Avx512Vnni;
+#endif
 
 }  // namespace qrb::intq::fast

@@ -6,8 +6,9 @@
 //   s8_gemm_4x16_scalar (portable), s8_gemm_6x16_avx2 (VPMADDWD on int16, exact), s8_gemm_6x64_avx512vnni
 //   (VPDPBUSD, XOR-0x80), s8_gemm_4x16_neon (SMULL+SADALP, exact), s8_gemm_4x16_neondot (SDOT).
 // Conv: NCHW input -> NHWC a' image (offset applied) -> im2col rows with K ordered (ky, kx, c) (1x1 stride-1
-// convs use the NHWC image directly) -> the same GEMM with a transposed store into NCHW output. Groups run
-// as one GEMM each (depthwise included).
+// convs use the NHWC image directly; other unpadded 1x1 convs gather rows from NCHW) -> the same GEMM into
+// a [pixel][oc] tile buffer -> one blocked transpose into NCHW output. Groups run as one GEMM each
+// (depthwise included, correct but not fast: no direct depthwise kernel yet).
 // Test: ctest -R intq_fast (native/tests/test_intq_fast_*.cc: every kernel vs intq::gemm_acc/conv_acc +
 // requantize, bit for bit). Bench: npm run bench:kernels.
 #include <algorithm>
@@ -112,7 +113,7 @@ size_t packed_k(const PackedWeights& p) { return p.k; }
 
 // Reads weights (int8 container or ONNX-packed rows) into int32 values and per-row zero points, with the
 // same checks as the reference.
-static Status read_weights(const Weights& w, size_t rows, size_t k, const std::string& fn, std::vector<int32_t>* vals,
+Status read_weights(const Weights& w, size_t rows, size_t k, const std::string& fn, std::vector<int32_t>* vals,
                            std::vector<int32_t>* zps, int* off_w) {
   if (!w.data) return Status::Error(fn + "(weights): null");
   if (w.dtype != DType::kS8 && w.dtype != DType::kU8) return Status::Error(fn + "(weights.dtype): unknown dtype");
@@ -287,6 +288,8 @@ int resolve_threads(int threads) {
   return std::min(std::max(threads, 1), 64);
 }
 
+}  // namespace
+
 // Epilogue checks (the reference's requantize rules) and TileArgs fields that do not depend on the shape.
 Status setup_epilogue(const Epilogue& ep, size_t n, const std::string& fn, TileArgs* t, std::vector<float>* m32,
                       size_t n_pad) {
@@ -335,13 +338,15 @@ Status setup_epilogue(const Epilogue& ep, size_t n, const std::string& fn, TileA
   return Status::Ok();
 }
 
-Status check_zp(int32_t zp, DType t, const std::string& where) {
+Status check_act_zp(int32_t zp, DType t, const std::string& where) {
   const int32_t lo = t == DType::kS8 ? -128 : 0, hi = t == DType::kS8 ? 127 : 255;
   if (zp < lo || zp > hi)
     return Status::Error(where + ": expected a zero point in [" + std::to_string(lo) + ", " + std::to_string(hi) +
                          "] but received " + std::to_string(zp));
   return Status::Ok();
 }
+
+namespace {
 
 int a_offset(const KernelDesc* kd, DType t) { return t == DType::kS8 ? kd->a_off_s8 : kd->a_off_u8; }
 
@@ -426,7 +431,7 @@ Status gemm(const PackedWeights& w, size_t m, const Operand& a, int32_t a_zp, co
   if (!a.data || a.len != mk)
     return Status::Error(fn + "(a): expected " + std::to_string(mk) + " elements but received " + std::to_string(a.len));
   if (a.dtype != DType::kS8 && a.dtype != DType::kU8) return Status::Error(fn + "(a.dtype): unknown dtype");
-  if (Status st = check_zp(a_zp, a.dtype, fn + "(aZeroPoint)"); !st.ok) return st;
+  if (Status st = check_act_zp(a_zp, a.dtype, fn + "(aZeroPoint)"); !st.ok) return st;
   if (bias && bias_len != w.n)
     return Status::Error(fn + "(bias): expected " + std::to_string(w.n) + " int32 values but received " + std::to_string(bias_len));
   if (!out || out_len != mn)
@@ -520,9 +525,13 @@ void to_nhwc(void* p, size_t i) {
   const size_t p0 = q.hw * i / q.chunks, p1 = q.hw * (i + 1) / q.chunks;
   auto go = [&](auto* d, auto* x) {
     using T = std::remove_pointer_t<decltype(d)>;
-    for (size_t ch = 0; ch < q.c; ++ch) {
-      const auto* plane = x + ch * q.hw;
-      for (size_t px = p0; px < p1; ++px) d[px * q.c + ch] = T(int32_t(plane[px]) + q.off);
+    // Blocks of 64 pixels keep the written NHWC block (64 x c) in L1 while every plane is read in runs.
+    for (size_t b0 = p0; b0 < p1; b0 += 64) {
+      const size_t b1 = std::min(p1, b0 + 64);
+      for (size_t ch = 0; ch < q.c; ++ch) {
+        const auto* plane = x + ch * q.hw;
+        for (size_t px = b0; px < b1; ++px) d[px * q.c + ch] = T(int32_t(plane[px]) + q.off);
+      }
     }
   };
   auto with_dst = [&](auto* x) {
@@ -562,7 +571,10 @@ void im2col(void* p, size_t i) {
             for (size_t ci = 0; ci < q.cg; ++ci) d[ci] = T(q.za);
           } else {
             const T* src = img + ((iy_p - s.pad_t) * s.w + (ix_p - s.pad_l)) * s.c + q.g * q.cg;
-            std::memcpy(d, src, q.cg * sizeof(T));
+            if (q.cg >= 16)
+              std::memcpy(d, src, q.cg * sizeof(T));
+            else
+              for (size_t ci = 0; ci < q.cg; ++ci) d[ci] = src[ci];  // a call per 3-byte tap would dominate conv1
           }
         }
       for (size_t kk = s.kh * s.kw * q.cg; kk < q.kp; ++kk) rows[r * q.kp + kk] = 0;  // K pad lanes
@@ -577,6 +589,53 @@ void im2col(void* p, size_t i) {
   if (q.ak == AKind::kU8) go(static_cast<uint8_t*>(q.rows), static_cast<const uint8_t*>(q.nhwc));
   else if (q.ak == AKind::kS8) go(static_cast<int8_t*>(q.rows), static_cast<const int8_t*>(q.nhwc));
   else go(static_cast<int16_t*>(q.rows), static_cast<const int16_t*>(q.nhwc));
+}
+
+struct Gather1x1Ctx {
+  const ConvShape* s;
+  size_t oh, ow, cg, g, kp;
+  int off;
+  DType st;
+  AKind ak;
+  const void* x;  // one image, NCHW
+  void* rows;
+  int32_t* rowsum;
+  size_t chunks;
+};
+
+void gather_1x1(void* p, size_t i) {
+  const Gather1x1Ctx& q = *static_cast<const Gather1x1Ctx*>(p);
+  const ConvShape& s = *q.s;
+  const size_t npx = q.oh * q.ow;
+  const size_t r0 = npx * i / q.chunks, r1 = npx * (i + 1) / q.chunks;
+  auto go = [&](auto* rows, const auto* x) {
+    using T = std::remove_pointer_t<decltype(rows)>;
+    for (size_t b0 = r0; b0 < r1; b0 += 64) {
+      const size_t b1 = std::min(r1, b0 + 64);
+      for (size_t ci = 0; ci < q.cg; ++ci) {
+        const auto* plane = x + (q.g * q.cg + ci) * s.h * s.w;
+        for (size_t r = b0; r < b1; ++r) {
+          const size_t oy = r / q.ow, ox = r % q.ow;
+          rows[r * q.kp + ci] = T(int32_t(plane[oy * s.stride_h * s.w + ox * s.stride_w]) + q.off);
+        }
+      }
+      for (size_t r = b0; r < b1; ++r) {
+        for (size_t kk = q.cg; kk < q.kp; ++kk) rows[r * q.kp + kk] = 0;
+        if (q.rowsum) {
+          uint32_t sum = 0;
+          for (size_t kk = 0; kk < q.cg; ++kk) sum += uint32_t(int32_t(rows[r * q.kp + kk]));
+          q.rowsum[r] = int32_t(sum);
+        }
+      }
+    }
+  };
+  auto with_rows = [&](auto* x) {
+    if (q.ak == AKind::kU8) go(static_cast<uint8_t*>(q.rows), x);
+    else if (q.ak == AKind::kS8) go(static_cast<int8_t*>(q.rows), x);
+    else go(static_cast<int16_t*>(q.rows), x);
+  };
+  if (q.st == DType::kS8) with_rows(static_cast<const int8_t*>(q.x));
+  else with_rows(static_cast<const uint8_t*>(q.x));
 }
 
 // src [rows][cols] -> dst [cols][rows] (element size 1 or 4), blocked for cache lines; split over columns.
@@ -627,7 +686,7 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
   if (!x.data || x.len != xs)
     return Status::Error(fn + "(x): expected " + std::to_string(xs) + " elements but received " + std::to_string(x.len));
   if (x.dtype != DType::kS8 && x.dtype != DType::kU8) return Status::Error(fn + "(x.dtype): unknown dtype");
-  if (Status st = check_zp(x_zp, x.dtype, fn + "(xZeroPoint)"); !st.ok) return st;
+  if (Status st = check_act_zp(x_zp, x.dtype, fn + "(xZeroPoint)"); !st.ok) return st;
   if (bias && bias_len != s.oc)
     return Status::Error(fn + "(bias): expected " + std::to_string(s.oc) + " int32 values but received " + std::to_string(bias_len));
   if (!out || out_len != os)
@@ -649,7 +708,10 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
   struct View {
     void* p;
   };
-  View nhwc{scratch(1, hw * s.c * eb)};
+  // Strided / grouped 1x1 convs without padding gather their rows straight from NCHW (no full NHWC copy:
+  // a stride-2 downsample reads only a quarter of the image).
+  const bool pointwise = !direct && s.kh == 1 && s.kw == 1 && s.pad_t == 0 && s.pad_l == 0 && s.pad_b == 0 && s.pad_r == 0;
+  View nhwc{pointwise ? nullptr : scratch(1, hw * s.c * eb)};
   View rows{direct ? nullptr : scratch(2, ohw * kp * eb)};
   std::vector<int32_t> rowsum;
   const size_t xbytes = 1;
@@ -658,7 +720,7 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
   for (size_t b = 0; b < s.n; ++b) {
     NhwcCtx nc{static_cast<const uint8_t*>(x.data) + b * s.c * hw * xbytes, x.dtype, s.c, hw, off, kd->akind, nhwc.p,
                std::min<size_t>(hw, size_t(threads))};
-    parallel_for(threads, nc.chunks, to_nhwc, &nc);
+    if (!pointwise) parallel_for(threads, nc.chunks, to_nhwc, &nc);
     for (size_t g = 0; g < s.groups; ++g) {
       const PackedWeights& w = *pw.groups[g];
       const auto& pan = w.panels_for(kd);
@@ -682,7 +744,12 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
         }
       }
       const void* arows = nhwc.p;
-      if (!direct) {
+      if (pointwise) {
+        Gather1x1Ctx gc{&s, oh, ow, cg, g, kp, off, x.dtype, kd->akind, static_cast<const uint8_t*>(x.data) + b * s.c * hw,
+                        rows.p, w.any_zv ? rowsum.data() : nullptr, std::min<size_t>(ohw, size_t(threads) * 4)};
+        parallel_for(threads, gc.chunks, gather_1x1, &gc);
+        arows = rows.p;
+      } else if (!direct) {
         Im2colCtx ic{&s, oh, ow, cg, g, kp, za, kd->akind, nhwc.p, rows.p, w.any_zv ? rowsum.data() : nullptr,
                      std::min<size_t>(ohw, size_t(threads) * 4)};
         parallel_for(threads, ic.chunks, im2col, &ic);
