@@ -1,7 +1,7 @@
 /**
  * `qrobust requant`: every INTEGER.md §e requantization vector for every variant it concerns, through the
- * real command parser (in-process main(), stdout captured), plus a spawned run for the exit codes and the
- * one-line error convention.
+ * real command parser (in-process main(), stdout/stderr captured): exit codes and the one-line error
+ * convention; two spawned runs of the installed entry point.
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -9,23 +9,28 @@ import { main } from '../../../ts/cli/main.ts';
 import { repoRoot } from '../../../ts/native/binding.ts';
 import { setQuiet } from '../../../ts/util/progress.ts';
 
-async function requant(args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  const chunks: string[] = [];
-  const orig = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string | Uint8Array) => {
-    chunks.push(String(s));
-    return true;
-  }) as typeof process.stdout.write;
+/** Runs the CLI in-process (the real commander program), capturing stdout and stderr. */
+async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [], err: string[] = [];
+  const origOut = process.stdout.write.bind(process.stdout), origErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => out.push(String(s)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => err.push(String(s)) > 0) as typeof process.stderr.write;
   let code: number;
   try {
-    code = await main(['node', 'qrobust', 'requant', ...args, '--json']);
+    code = await main(['node', 'qrobust', ...args]);
   } finally {
-    process.stdout.write = orig;
+    process.stdout.write = origOut;
+    process.stderr.write = origErr;
     setQuiet(false); // --json made the process quiet; other suites print progress
   }
-  const lines = chunks.join('').trim().split('\n');
-  assert.equal(lines.length, 1, 'exactly one JSON object');
-  return { code, json: JSON.parse(lines[0]!) as Record<string, unknown> };
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+async function requant(args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
+  const r = await runMain(['requant', ...args, '--json']);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `exactly one JSON object (stderr: ${r.stderr})`);
+  return { code: r.code, json: JSON.parse(lines[0]!) as Record<string, unknown> };
 }
 
 /** [vector, variants, --scale, accumulators, expected outputs] with a wide clamp. */
@@ -68,28 +73,36 @@ describe('cli: qrobust requant', () => {
     assert.deepEqual(h.json.outputs, [1235]);
   });
 
-  it('bad flags: one line naming the flag, exit 2 (spawned)', () => {
-    const run = (args: string[]): { code: number; stdout: string; stderr: string } => {
-      const r = spawnSync(process.execPath, ['ts/cli/bin.mjs', 'requant', ...args], { cwd: repoRoot, encoding: 'utf8', env: process.env, timeout: 60000 });
-      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-    };
+  it('bad flags: one line naming the flag, exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['--variant', 'tflite', '--scale', '1', '--acc', '1'], /for --variant but received 'tflite'/],
       [['--variant', 'ort-mlas', '--scale', '256', '--acc', '1'], /\[0, 256\) for --scale but received '256'/],
       [['--variant', 'ort-mlas', '--scale', '1', '--acc', '1,,2'], /--acc/],
       [['--variant', 'ort-mlas', '--scale', '1', '--acc', '3000000000'], /for --acc but received 3000000000/],
       [['--variant', 'trt-gpu', '--scale', '1', '--acc', '1', '--zero-point', '3'], /symmetric only/],
+      [['--variant', 'ort-mlas', '--scale', '1', '--acc', '1', '--qmin', '5', '--qmax', '4'], /for --qmax/],
       [['--variant', 'ort-mlas', '--scale', '1'], /required option '--acc <list>'/],
     ];
     for (const [args, re] of cases) {
-      const r = run(args);
+      const r = await runMain(['requant', ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1);
       assert.match(r.stderr, re);
       assert.equal(r.stdout, '');
     }
+  });
+
+  it('the installed entry point (spawned): exit 2 on a bad flag, one JSON object on success', () => {
+    const run = (args: string[]): { code: number; stdout: string; stderr: string } => {
+      const r = spawnSync(process.execPath, ['ts/cli/bin.mjs', 'requant', ...args], { cwd: repoRoot, encoding: 'utf8', env: process.env, timeout: 60000 });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    };
+    const bad = run(['--variant', 'tflite', '--scale', '1', '--acc', '1']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
     const ok = run(['--variant', 'tflite-double', '--scale', '0.25', '--acc=-10,10', '--json']);
     assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout.trim().split('\n').length, 1);
     assert.deepEqual(JSON.parse(ok.stdout).outputs, [-3, 3]);
   });
 });
