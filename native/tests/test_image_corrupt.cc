@@ -71,22 +71,14 @@ QRB_TEST(image_corrupt, glass_copy_not_swap) {
 }
 
 QRB_TEST(image_corrupt, map_coordinates_reflect) {
-  // 1 x 5 x 1 image 0,10,20,30,40: scipy 1.10 map_coordinates(order=1, mode='reflect') values
+  // 1 x 5 x 1 image 0,10,20,30,40: scipy 1.10 map_coordinates(order=1, mode='reflect') gives these values
+  // (half-sample reflection, periodic: -0.25 -> 0, -1.25 -> 2.5, -4.5 -> 35, -7.25 -> 27.5, 5.25 -> 37.5)
   const float img[5] = {0, 10, 20, 30, 40};
-  const double cases[][2] = {{-0.3, 0}, {-1.2, 2}, {-4.6, 36}, {-7.3, 27}, {4.2, 40}, {5.3, 37}, {9.7, 0}, {10.4, 4}, {1.5, 15}};
-  for (const auto& cs : cases) {
-    const int x = 0;
-    float dx = float(cs[0]) - float(x), dy = 0, out = -1;
-    QRB_CHECK(map_coordinates_hw_f32(img, 1, 5, 1, &dy, &dx, &out).ok);
-    (void)out;
-  }
   std::vector<float> o(5), dy(5, 0.0f), dx(5);
-  const double want[5] = {0, 2, 36, 27, 37};
   const double at[5] = {-0.25, -1.25, -4.5, -7.25, 5.25};
   for (int i = 0; i < 5; i++) dx[size_t(i)] = float(at[i] - i);
   QRB_CHECK(map_coordinates_hw_f32(img, 1, 5, 1, dy.data(), dx.data(), o.data()).ok);
   const double want2[5] = {0, 2.5, 35, 27.5, 37.5};
-  (void)want;
   for (int i = 0; i < 5; i++) QRB_CHECK(std::fabs(o[size_t(i)] - want2[i]) < 1e-4);
 }
 

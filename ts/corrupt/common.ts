@@ -57,3 +57,33 @@ export interface CorruptContext {
 export function like(img: Image8, data: Uint8Array): Image8 {
   return { data, width: img.width, height: img.height, channels: 3 };
 }
+
+/**
+ * `n` draws of N(loc, scale²) from `rng`, by Marsaglia's polar method (the method of numpy's legacy
+ * `normal`; faster here than Box–Muller's sin/cos). Only `rng.uniform()` is used.
+ * @param rng the generator
+ * @param n how many
+ * @param loc mean
+ * @param scale standard deviation
+ * @throws never
+ * @example
+ * normals(new Rng(0), 4, 0, 1).length // 4
+ */
+export function normals(rng: { uniform(): number }, n: number, loc = 0, scale = 1): Float64Array {
+  const out = new Float64Array(n);
+  let i = 0;
+  while (i < n) {
+    let x1 = 0;
+    let x2 = 0;
+    let r2 = 0;
+    do {
+      x1 = 2 * rng.uniform() - 1;
+      x2 = 2 * rng.uniform() - 1;
+      r2 = x1 * x1 + x2 * x2;
+    } while (r2 >= 1 || r2 === 0);
+    const f = Math.sqrt((-2 * Math.log(r2)) / r2);
+    out[i++] = loc + scale * f * x2;
+    if (i < n) out[i++] = loc + scale * f * x1;
+  }
+  return out;
+}

@@ -23,13 +23,24 @@ registerCorruption<'contrast', null>({
   async apply(img, c) {
     const src = img.data;
     const n = img.width * img.height;
-    const mean = [0, 0, 0];
-    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) mean[k] = mean[k]! + src[3 * i + k]! / 255;
-    for (let k = 0; k < 3; k++) mean[k] = mean[k]! / n;
+    // the per-channel mean of x = v/255, summed in pixel order (as numpy reduces axes (0, 1) here)
+    let m0 = 0;
+    let m1 = 0;
+    let m2 = 0;
+    for (let i = 0; i < 3 * n; i += 3) {
+      m0 += src[i]! / 255;
+      m1 += src[i + 1]! / 255;
+      m2 += src[i + 2]! / 255;
+    }
+    const means = [m0 / n, m1 / n, m2 / n];
+    // the output depends only on (channel, value): a 3x256 table
+    const lut = new Uint8Array(768);
+    for (let k = 0; k < 3; k++) for (let v = 0; v < 256; v++) lut[k * 256 + v] = unitToByte((v / 255 - means[k]!) * c + means[k]!);
     const out = new Uint8Array(src.length);
-    for (let i = 0; i < src.length; i++) {
-      const m = mean[i % 3]!;
-      out[i] = unitToByte((src[i]! / 255 - m) * c + m);
+    for (let i = 0; i < src.length; i += 3) {
+      out[i] = lut[src[i]!]!;
+      out[i + 1] = lut[256 + src[i + 1]!]!;
+      out[i + 2] = lut[512 + src[i + 2]!]!;
     }
     return like(img, out);
   },

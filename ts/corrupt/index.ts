@@ -130,3 +130,4 @@ export async function corruptWithDraws(img: Image8, id: string, severity: number
   const p = severityParams(cid, severity, ctx.column, opts.params);
   return corruptionDef(cid).apply(img, p, draws, ctx);
 }
+export { corruptSample, corruptionCells, noiseRobustness, parseSeverities, sampleRng, type CorruptionCell, type SampleOptions } from './suite.ts';

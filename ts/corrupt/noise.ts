@@ -2,13 +2,14 @@
  * Noise corruptions (reference: corruptions.py gaussian_noise, shot_noise, impulse_noise), on x = v/255
  * in double precision, ending with the reference's clip, ×255 and uint8 truncation.
  * - gaussian_noise: x + N(0, c); draws: the noise array (c·z).
- * - shot_noise: Poisson(x·c)/c; draws: the Poisson counts (seeded PTRS sampler, ts/corrupt/poisson.ts).
+ * - shot_noise: Poisson(x·c)/c; draws: the Poisson counts (seeded sampler, ts/corrupt/poisson.ts: inversion
+ *   of a cached CDF for λ < 30, Hörmann's PTRS above).
  * - impulse_noise: skimage random_noise(mode='s&p', amount=c): each element (per channel) flips with
  *   probability c (`u <= c`), then salt or pepper 50/50 (`u <= 0.5` is salt → 1, else pepper → 0).
  */
 import type { Rng } from '../util/rng.ts';
-import { like, unitToByte } from './common.ts';
-import { poisson } from './poisson.ts';
+import { like, normals, unitToByte } from './common.ts';
+import { poisson, poissonCdf } from './poisson.ts';
 import { registerCorruption } from './registry.ts';
 
 export interface GaussianDraws { noise: Float64Array }
@@ -18,9 +19,7 @@ export interface ImpulseDraws { flipped: Uint8Array; salted: Uint8Array }
 registerCorruption<'gaussian_noise', GaussianDraws>({
   id: 'gaussian_noise',
   draw(rng: Rng, img, c) {
-    const noise = new Float64Array(img.data.length);
-    for (let i = 0; i < noise.length; i++) noise[i] = c * rng.normal();
-    return { noise };
+    return { noise: normals(rng, img.data.length, 0, c) };
   },
   async apply(img, _c, d) {
     const out = new Uint8Array(img.data.length);
@@ -33,7 +32,24 @@ registerCorruption<'shot_noise', ShotDraws>({
   id: 'shot_noise',
   draw(rng: Rng, img, c) {
     const counts = new Float64Array(img.data.length);
-    for (let i = 0; i < counts.length; i++) counts[i] = poisson(rng, (img.data[i]! / 255) * c);
+    // λ takes 256 values: one CDF per grey level (inversion for λ < 30, PTRS above)
+    const cdfs: (Float64Array | null)[] = [];
+    for (let v = 0; v < 256; v++) {
+      const lam = (v / 255) * c;
+      cdfs.push(lam < 30 ? poissonCdf(lam) : null);
+    }
+    const src = img.data;
+    for (let i = 0; i < counts.length; i++) {
+      const cdf = cdfs[src[i]!]!;
+      if (cdf === null) {
+        counts[i] = poisson(rng, (src[i]! / 255) * c);
+        continue;
+      }
+      const u = rng.uniform();
+      let k = 0;
+      while (u >= cdf[k]!) k++;
+      counts[i] = k;
+    }
     return { counts };
   },
   async apply(img, c, d) {

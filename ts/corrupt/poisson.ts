@@ -57,3 +57,50 @@ export function poisson(rng: Rng, lam: number): number {
     if (Math.log(V) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1)) return k;
   }
 }
+
+/**
+ * The cumulative distribution of Poisson(λ) for sampling by inversion (one uniform per draw), cut where
+ * the remaining tail mass is below 1e-15 (its last entry is set to 1).
+ * @param lam the mean, 0 ≤ λ < 50
+ * @throws RangeError outside that range
+ * @example
+ * poissonCdf(2)[0] // exp(-2)
+ */
+export function poissonCdf(lam: number): Float64Array {
+  if (!(lam >= 0 && lam < 50)) throw new RangeError(`poissonCdf: expected 0 <= lambda < 50 but received ${lam}`);
+  const out: number[] = [];
+  let p = Math.exp(-lam);
+  let F = p;
+  out.push(F);
+  for (let k = 1; F < 1 - 1e-15 && k < 400; k++) {
+    p = (p * lam) / k;
+    F += p;
+    out.push(F);
+  }
+  out[out.length - 1] = 1;
+  return Float64Array.from(out);
+}
+
+/**
+ * A Poisson sampler for many draws whose λ takes few distinct values (shot noise: λ = (v/255)·c for
+ * 256 values v): inversion over a cached CDF for λ < 30, {@link poisson} above.
+ * @param rng the generator
+ * @throws never
+ * @example
+ * const draw = poissonDrawer(new Rng(0)); draw(3.5) >= 0 // true
+ */
+export function poissonDrawer(rng: Rng): (lam: number) => number {
+  const cache = new Map<number, Float64Array>();
+  return (lam: number): number => {
+    if (!(lam < 30)) return poisson(rng, lam);
+    let cdf = cache.get(lam);
+    if (!cdf) {
+      cdf = poissonCdf(lam);
+      cache.set(lam, cdf);
+    }
+    const u = rng.uniform();
+    let k = 0;
+    while (u >= cdf[k]!) k++;
+    return k;
+  };
+}

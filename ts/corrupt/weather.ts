@@ -16,7 +16,7 @@
 import { corruptNative } from '../native/corrupt.ts';
 import { QrobustError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
-import { like, unitToByte, type Image8 } from './common.ts';
+import { like, normals, unitToByte, type Image8 } from './common.ts';
 import { frostTexture } from './frost-textures.ts';
 import { hsv2rgb, rgb2hsv } from './hsv.ts';
 import { plasmaFractal } from './plasma.ts';
@@ -35,8 +35,7 @@ const GRAY_B = f32(0.114);
 registerCorruption<'snow', SnowDraws>({
   id: 'snow',
   draw(rng: Rng, img, [loc, scale]) {
-    const layer = new Float64Array(img.width * img.height);
-    for (let i = 0; i < layer.length; i++) layer[i] = loc + scale * rng.normal();
+    const layer = normals(rng, img.width * img.height, loc, scale);
     return { layer, angle: -135 + 90 * rng.uniform() };
   },
   async apply(img, [, , zoom, thresh, radius, sigma, blend], d) {
