@@ -564,7 +564,16 @@ void im2col(void* p, size_t i) {
     for (size_t r = r0; r < r1; ++r) {
       const size_t oy = r / q.ow, ox = r % q.ow;
       T* d = rows + r * q.kp;
-      for (size_t ky = 0; ky < s.kh; ++ky)
+      for (size_t ky = 0; ky < s.kh; ++ky) {
+        // Fast path: with one group and no horizontal dilation, the kw taps of this kernel row are kw*c
+        // contiguous NHWC values (conv1's 3-channel taps would otherwise be 49 tiny copies per pixel).
+        const size_t iy_p = oy * s.stride_h + ky * s.dil_h, ix0_p = ox * s.stride_w;
+        if (q.cg == s.c && s.dil_w == 1 && iy_p >= s.pad_t && iy_p - s.pad_t < s.h && ix0_p >= s.pad_l &&
+            ix0_p - s.pad_l + s.kw <= s.w) {
+          std::memcpy(d, img + ((iy_p - s.pad_t) * s.w + (ix0_p - s.pad_l)) * s.c, s.kw * s.c * sizeof(T));
+          d += s.kw * q.cg;
+          continue;
+        }
         for (size_t kx = 0; kx < s.kw; ++kx, d += q.cg) {
           const size_t iy_p = oy * s.stride_h + ky * s.dil_h, ix_p = ox * s.stride_w + kx * s.dil_w;
           if (iy_p < s.pad_t || ix_p < s.pad_l || iy_p - s.pad_t >= s.h || ix_p - s.pad_l >= s.w) {
@@ -574,9 +583,10 @@ void im2col(void* p, size_t i) {
             if (q.cg >= 16)
               std::memcpy(d, src, q.cg * sizeof(T));
             else
-              for (size_t ci = 0; ci < q.cg; ++ci) d[ci] = src[ci];  // a call per 3-byte tap would dominate conv1
+              for (size_t ci = 0; ci < q.cg; ++ci) d[ci] = src[ci];
           }
         }
+      }
       for (size_t kk = s.kh * s.kw * q.cg; kk < q.kp; ++kk) rows[r * q.kp + kk] = 0;  // K pad lanes
       if (q.rowsum) {
         const T* row = rows + r * q.kp;
@@ -610,14 +620,13 @@ void gather_1x1(void* p, size_t i) {
   const size_t r0 = npx * i / q.chunks, r1 = npx * (i + 1) / q.chunks;
   auto go = [&](auto* rows, const auto* x) {
     using T = std::remove_pointer_t<decltype(rows)>;
+    size_t src[64];
     for (size_t b0 = r0; b0 < r1; b0 += 64) {
       const size_t b1 = std::min(r1, b0 + 64);
+      for (size_t r = b0; r < b1; ++r) src[r - b0] = (r / q.ow) * s.stride_h * s.w + (r % q.ow) * s.stride_w;
       for (size_t ci = 0; ci < q.cg; ++ci) {
         const auto* plane = x + (q.g * q.cg + ci) * s.h * s.w;
-        for (size_t r = b0; r < b1; ++r) {
-          const size_t oy = r / q.ow, ox = r % q.ow;
-          rows[r * q.kp + ci] = T(int32_t(plane[oy * s.stride_h * s.w + ox * s.stride_w]) + q.off);
-        }
+        for (size_t r = b0; r < b1; ++r) rows[r * q.kp + ci] = T(int32_t(plane[src[r - b0]]) + q.off);
       }
       for (size_t r = b0; r < b1; ++r) {
         for (size_t kk = q.cg; kk < q.kp; ++kk) rows[r * q.kp + kk] = 0;
