@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   qrb::binding::init_intq(env, exports);
   qrb::binding::init_image(env, exports);
   qrb::binding::init_float(env, exports);
+  qrb::binding::init_opencv(env, exports);
   qrb::binding::init_intq_fast(env, exports);
   qrb::binding::init_corrupt(env, exports);
   return exports;

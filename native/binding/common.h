@@ -66,6 +66,7 @@ void init_convert(Napi::Env env, Napi::Object exports);
 void init_intq(Napi::Env env, Napi::Object exports);   // integer kernels (native/binding/intq.cc)
 void init_image(Napi::Env env, Napi::Object exports);  // libjpeg + resampling (native/binding/image.cc)
 void init_float(Napi::Env env, Napi::Object exports);  // float engine primitives (native/binding/float.cc)
+void init_opencv(Napi::Env env, Napi::Object exports);  // OpenCV imdecode/resize (native/binding/opencv.cc)
 void init_intq_fast(Napi::Env, Napi::Object);
 void init_corrupt(Napi::Env env, Napi::Object exports);  // ImageNet-C corruption kernels (native/binding/corrupt.cc)
 

@@ -15,6 +15,7 @@ import type { ImageNative } from './image.ts';
 import type { FloatNative } from './float.ts';
 import type { IntqFastNative } from './intq-fast.ts';
 import type { CorruptNative } from './corrupt.ts';
+import type { OpencvNative } from './opencv.ts';
 
 export interface LibraryInfo {
   present: boolean;
@@ -33,7 +34,7 @@ export interface NativeInfo {
 }
 
 /** The native contract. Each function rechecks its arguments and throws a TypeError/RangeError/Error naming them. */
-export interface Native extends IntqNative, ImageNative, FloatNative, CorruptNative, IntqFastNative {
+export interface Native extends IntqNative, ImageNative, FloatNative, CorruptNative, OpencvNative, IntqFastNative {
   info(): NativeInfo;
   /** Caps run-time dispatch: 'native' (no cap), 'scalar', 'avx2', 'avx512', 'avx512vnni', 'neon', 'neondot'. */
   setIsaCap(name: string): string;

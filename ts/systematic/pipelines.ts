@@ -4,11 +4,11 @@
  * follow. Each descriptor is a frozen, JSON-serialisable config with a `version`; the behaviour lives
  * in ts/systematic/preprocess.ts, which dispatches on `decoder.library` / `resizer.library`.
  *
- * Implemented now (issue 6): every pipeline made only of libjpeg + Pillow, i.e. `dec-pil`
- * (= `rs-pil-bilinear`, the reference), `rs-pil-{nearest,box,bilinear,hamming,bicubic,lanczos}`,
- * `dec-nvjpeg-like` (libjpeg without fancy upsampling) and `dec-tf-fast` (libjpeg ifast IDCT). The
- * OpenCV, FFmpeg, sharp and jpeg-js ids are registered but throw {@link PipelineNotImplementedError}
- * naming issue 7 until that issue lands.
+ * Every id runs (issue 7): libjpeg + Pillow (issue 6: `dec-pil` = `rs-pil-bilinear`, the reference,
+ * the other `rs-pil-*`, `dec-nvjpeg-like`, `dec-tf-fast`), OpenCV through our own binding (`dec-opencv`,
+ * `rs-opencv-*`), the ffmpeg program (`dec-ffmpeg`, `dec-ffmpeg-accurate`), sharp (`dec-sharp`,
+ * `rs-sharp-*`) and jpeg-js (`dec-jpegjs`). `requires` names the libraries a pipeline needs; a missing
+ * one is a named error at run time.
  */
 import { QrobustError, UsageError } from '../util/errors.ts';
 import type { DctMethod, PilFilter } from '../native/image.ts';
@@ -19,7 +19,7 @@ export interface LibjpegDecoder {
   readonly dct: DctMethod;
   readonly fancyUpsampling: boolean;
 }
-/** Decoders of issue 7 (not implemented yet). */
+/** Decoders of issue 7: OpenCV imdecode, the ffmpeg program, sharp/libvips, jpeg-js. */
 export interface OtherDecoder {
   readonly library: 'opencv' | 'ffmpeg' | 'sharp' | 'jpeg-js';
   /** e.g. ffmpeg swscale flags for `dec-ffmpeg-accurate` */
@@ -32,7 +32,7 @@ export interface PilResizer {
   readonly library: 'pil';
   readonly filter: PilFilter;
 }
-/** Resizers of issue 7 (not implemented yet). */
+/** Resizers of issue 7: cv2.resize (`kernel` = a CV_INTERPOLATIONS name) and sharp (`kernel` = a sharp kernel). */
 export interface OtherResizer {
   readonly library: 'opencv' | 'sharp';
   readonly kernel: string;
@@ -48,11 +48,16 @@ export interface PipelineConfig {
   readonly group: PipelineGroup;
   readonly decoder: DecoderSpec;
   readonly resizer: ResizerSpec;
-  /** false until the issue named in `pendingIssue` lands */
+  /** true for every id since issue 7 (kept so that a future id can be registered before it runs) */
   readonly implemented: boolean;
   readonly pendingIssue?: number;
+  /** libraries the pipeline needs (JPEG inputs); a missing one is a named error when it runs */
+  readonly requires: readonly PipelineLibrary[];
   readonly describe: string;
 }
+
+/** The libraries a pipeline can need. */
+export type PipelineLibrary = 'libjpeg' | 'opencv' | 'ffmpeg' | 'sharp' | 'jpeg-js';
 
 /** The 14 systematic-noise ids, in the order of CONVENTIONS.md (SR is computed over exactly these). */
 export const SYSTEMATIC_IDS = [
@@ -77,17 +82,17 @@ export type PipelineId = SystematicId | (typeof EXTRA_IDS)[number];
 /** The reference pipeline: Pillow decode + Pillow bilinear. */
 export const REFERENCE_PIPELINE: PipelineId = 'dec-pil';
 
-/** The issue that implements the OpenCV / FFmpeg / sharp / jpeg-js pipelines. */
+/** The issue that implemented the OpenCV / FFmpeg / sharp / jpeg-js pipelines. */
 export const PENDING_ISSUE = 7;
 
 const PIL_DECODER: LibjpegDecoder = Object.freeze({ library: 'libjpeg', dct: 'islow', fancyUpsampling: true });
 const PIL_BILINEAR: PilResizer = Object.freeze({ library: 'pil', filter: 'bilinear' });
 
 function make(id: PipelineId, group: PipelineGroup, decoder: DecoderSpec, resizer: ResizerSpec, describe: string): PipelineConfig {
-  const implemented = decoder.library === 'libjpeg' && resizer.library === 'pil';
+  const requires = [...new Set<PipelineLibrary>([decoder.library, resizer.library === 'pil' ? 'libjpeg' : resizer.library])];
   return Object.freeze({
     version: 1 as const, id, group, decoder: Object.freeze({ ...decoder }), resizer: Object.freeze({ ...resizer }),
-    implemented, ...(implemented ? {} : { pendingIssue: PENDING_ISSUE }), describe,
+    implemented: true, requires: Object.freeze(requires), describe,
   });
 }
 
@@ -159,13 +164,35 @@ export function requireImplemented(id: string, name = 'pipeline'): PipelineConfi
 }
 
 /**
- * The ids that run today.
+ * The ids that run today (all of them since issue 7).
  * @throws never
  * @example
- * implementedPipelineIds().includes('dec-pil') // true
+ * implementedPipelineIds().includes('dec-opencv') // true
  */
 export function implementedPipelineIds(): PipelineId[] {
   return TABLE.filter((p) => p.implemented).map((p) => p.id as PipelineId);
+}
+
+/**
+ * The ids made only of libjpeg + Pillow (issue 6), whose outputs Pillow and djpeg can check.
+ * @throws never
+ * @example
+ * pilExactPipelineIds().includes('dec-opencv') // false
+ */
+export function pilExactPipelineIds(): PipelineId[] {
+  return TABLE.filter((p) => p.decoder.library === 'libjpeg' && p.resizer.library === 'pil').map((p) => p.id as PipelineId);
+}
+
+/**
+ * The decoder part of a pipeline as a string key: pipelines with the same key decode identically,
+ * so a suite decodes once per key (e.g. every `rs-*` shares `dec-pil`'s decode).
+ * @param p a descriptor
+ * @throws never
+ * @example
+ * decoderKey(getPipeline('rs-opencv-area')) === decoderKey(getPipeline('dec-pil')) // true
+ */
+export function decoderKey(p: PipelineConfig): string {
+  return JSON.stringify(p.decoder);
 }
 
 /**

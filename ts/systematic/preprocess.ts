@@ -9,16 +9,24 @@
  * - `square` (systematic suite, ImageNet-S): resize to R x R, then the same centre crop.
  * The crop is computed as a window of the resize (same bytes as resize-then-crop, less work).
  *
- * Decoding: JPEG files (FF D8 FF) go through our libjpeg binding with the pipeline's IDCT / upsampling;
- * other files (PNG, ...) are decoded by sharp to 8-bit RGB (lossless formats decode exactly; the
- * decoder choice then makes no difference). Grey is replicated and alpha dropped, as Pillow's
- * convert('RGB') does. EXIF orientation is ignored, as Pillow does.
+ * Decoding: JPEG files (FF D8 FF) go through the pipeline's decoder: our libjpeg binding (IDCT /
+ * upsampling options), OpenCV's imdecode (BGR turned into RGB; EXIF orientation applied, as OpenCV
+ * does), the ffmpeg program (ts/systematic/ffmpeg.ts), sharp (libvips; no auto-orientation) or jpeg-js.
+ * Other files (PNG, ...) are decoded by sharp to 8-bit RGB whatever the pipeline (lossless formats
+ * decode exactly; the decoder choice then makes no difference). Grey is replicated and alpha dropped,
+ * as Pillow's convert('RGB') does. Every decoder hands back RGB.
+ *
+ * Resizing: Pillow (our exact re-implementation, computing only the crop window), cv2.resize (our
+ * OpenCV binding) or sharp (`resize(w, h, {kernel, fit: 'fill'})` on raw pixels, so no JPEG
+ * shrink-on-load), then the crop.
  */
 import { QrobustError, UsageError, invalidOption } from '../util/errors.ts';
 import { int, oneOf } from '../util/is.ts';
 import { jpegDecode, pilResize, type Image8 } from '../native/image.ts';
+import { cvDecode, cvResize, CV_INTERPOLATIONS, type CvInterpolation } from '../native/opencv.ts';
 import { native } from '../native/binding.ts';
-import { REFERENCE_PIPELINE, requireImplemented, type PipelineConfig } from './pipelines.ts';
+import { REFERENCE_PIPELINE, SHARP_KERNELS, requireImplemented, type PipelineConfig } from './pipelines.ts';
+import { ffmpegDecodeMany } from './ffmpeg.ts';
 
 /** The model input (before normalisation). */
 export interface RgbImage {
@@ -109,28 +117,110 @@ async function decodeLossless(bytes: Uint8Array, file: string): Promise<RgbImage
   }
 }
 
+function named(file: string, e: unknown): QrobustError {
+  if (e instanceof QrobustError) return e;
+  return new QrobustError(`Cannot decode ${file}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+/** One JPEG through a non-ffmpeg decoder (ffmpeg goes through {@link decodeManyWith}). */
+async function decodeJpeg(bytes: Uint8Array, file: string, p: PipelineConfig): Promise<RgbImage> {
+  const d = p.decoder;
+  try {
+    switch (d.library) {
+      case 'libjpeg': {
+        const img = await jpegDecode(bytes, { dct: d.dct, fancyUpsampling: d.fancyUpsampling });
+        return { data: img.data, width: img.width, height: img.height, channels: 3 };
+      }
+      case 'opencv': {
+        const img = await cvDecode(bytes);
+        return { data: img.data, width: img.width, height: img.height, channels: 3 };
+      }
+      case 'sharp': {
+        // sharp's defaults: no auto-orientation (only .rotate()/.autoOrient() rotate), libvips' JPEG loader.
+        const sharp = (await import('sharp')).default;
+        const { data, info } = await sharp(bytes, { failOn: 'error' }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+        return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
+      }
+      case 'jpeg-js': {
+        const jpeg = (await import('jpeg-js')).default;
+        const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
+        return { data: img.data, width: img.width, height: img.height, channels: 3 };
+      }
+      case 'ffmpeg':
+        break;
+    }
+  } catch (e) {
+    throw named(file, e);
+  }
+  const [r] = await ffmpegDecodeMany([{ bytes, file }], { swsFlags: d.options?.sws_flags });
+  if (r instanceof Error) throw named(file, r);
+  return r!;
+}
+
 /**
  * The decoder of a pipeline applied to a file's bytes.
  * @param bytes the encoded file
  * @param file its name (for messages)
  * @param pipeline a pipeline id or descriptor (default `dec-pil`)
- * @throws UsageError for an unknown id; PipelineNotImplementedError for issue-7 ids; QrobustError naming the file for corrupt data
+ * @throws UsageError for an unknown id; QrobustError naming the file for corrupt data or naming a missing library (OpenCV, ffmpeg)
  * @example
- * const img = await decodeWith(bytes, 'a.jpg', 'dec-tf-fast'); img.channels // 3
+ * const img = await decodeWith(bytes, 'a.jpg', 'dec-opencv'); img.channels // 3 (RGB)
  */
 export async function decodeWith(bytes: Uint8Array, file: string, pipeline: string | PipelineConfig = REFERENCE_PIPELINE): Promise<RgbImage> {
   const p = typeof pipeline === 'string' ? requireImplemented(pipeline) : pipeline;
   if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'Uint8Array', bytes);
   if (!isJpeg(bytes)) return decodeLossless(bytes, file);
-  const d = p.decoder;
-  if (d.library !== 'libjpeg') throw new QrobustError(`pipeline ${p.id}: decoder ${d.library} is not available`);
-  try {
-    const img = await jpegDecode(bytes, { dct: d.dct, fancyUpsampling: d.fancyUpsampling });
-    return { data: img.data, width: img.width, height: img.height, channels: 3 };
-  } catch (e) {
-    if (e instanceof QrobustError) throw e;
-    throw new QrobustError(`Cannot decode ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  return decodeJpeg(bytes, file, p);
+}
+
+/**
+ * The decoder of a pipeline applied to many files; the ffmpeg decoders use one process for the lot.
+ * A file that cannot be decoded gives an Error naming it in its slot; the others go on.
+ * @param items files' bytes and names
+ * @param pipeline a pipeline id or descriptor
+ * @param opts `concurrency` of the in-process decoders (default 4)
+ * @throws UsageError for an unknown id; FfmpegNotFoundError / QrobustError when a needed library is missing
+ * @example
+ * const out = await decodeManyWith([{ bytes, file: 'a.jpg' }], 'dec-ffmpeg'); out[0] instanceof Error // false
+ */
+export async function decodeManyWith(items: readonly { bytes: Uint8Array; file: string }[], pipeline: string | PipelineConfig = REFERENCE_PIPELINE,
+  opts: { concurrency?: number } = {}): Promise<(RgbImage | Error)[]> {
+  const p = typeof pipeline === 'string' ? requireImplemented(pipeline) : pipeline;
+  const conc = int('concurrency', opts.concurrency ?? 4, 1, 256);
+  const out: (RgbImage | Error)[] = new Array(items.length);
+  const jpegs: number[] = [];
+  items.forEach((it, i) => { if (p.decoder.library === 'ffmpeg' && isJpeg(it.bytes)) jpegs.push(i); });
+  if (jpegs.length) {
+    const dec = await ffmpegDecodeMany(jpegs.map((i) => items[i]!), { swsFlags: p.decoder.library === 'ffmpeg' ? p.decoder.options?.sws_flags : undefined });
+    jpegs.forEach((i, k) => { out[i] = dec[k]!; });
   }
+  const rest = items.map((_, i) => i).filter((i) => out[i] === undefined);
+  let next = 0;
+  const missingLibrary = (e: unknown) => e instanceof QrobustError && /is not available|built without/.test(e.message);
+  const worker = async () => {
+    while (next < rest.length) {
+      const i = rest[next++]!;
+      try {
+        out[i] = await decodeWith(items[i]!.bytes, items[i]!.file, p);
+      } catch (e) {
+        if (missingLibrary(e)) throw e;
+        out[i] = e instanceof Error ? e : new QrobustError(String(e));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(conc, rest.length) }, worker));
+  return out;
+}
+
+function crop(img: Image8, win: { x: number; y: number; width: number; height: number }): Uint8Array {
+  if (win.x === 0 && win.y === 0 && win.width === img.width && win.height === img.height) return img.data;
+  const c = img.channels;
+  const out = new Uint8Array(win.width * win.height * c);
+  for (let y = 0; y < win.height; y++) {
+    const from = ((win.y + y) * img.width + win.x) * c;
+    out.set(img.data.subarray(from, from + win.width * c), y * win.width * c);
+  }
+  return out;
 }
 
 /**
@@ -139,18 +229,38 @@ export async function decodeWith(bytes: Uint8Array, file: string, pipeline: stri
  * @param width output width
  * @param height output height
  * @param pipeline a pipeline id or descriptor
- * @param window optional part of the output to compute
- * @throws UsageError on bad sizes; PipelineNotImplementedError for issue-7 resizers
+ * @param window optional part of the output to return
+ * @throws UsageError on bad sizes or window; QrobustError when OpenCV is missing (rs-opencv-*)
  * @example
- * const out = await resizeWith(img, 256, 256, 'rs-pil-lanczos');
+ * const out = await resizeWith(img, 256, 256, 'rs-opencv-area');
  */
 export async function resizeWith(img: RgbImage, width: number, height: number, pipeline: string | PipelineConfig = REFERENCE_PIPELINE,
   window?: { x: number; y: number; width: number; height: number }): Promise<RgbImage> {
   const p = typeof pipeline === 'string' ? requireImplemented(pipeline) : pipeline;
   const r = p.resizer;
-  if (r.library !== 'pil') throw new QrobustError(`pipeline ${p.id}: resizer ${r.library} is not available`);
-  const out: Image8 = await pilResize(img, width, height, r.filter, window);
-  return { data: out.data, width: out.width, height: out.height, channels: 3 };
+  if (r.library === 'pil') {
+    const out: Image8 = await pilResize(img, width, height, r.filter, window);
+    return { data: out.data, width: out.width, height: out.height, channels: 3 };
+  }
+  int('width', width, 1, 1 << 20);
+  int('height', height, 1, 1 << 20);
+  const win = window ?? { x: 0, y: 0, width, height };
+  int('window.x', win.x, 0, width - 1);
+  int('window.y', win.y, 0, height - 1);
+  int('window.width', win.width, 1, width - win.x);
+  int('window.height', win.height, 1, height - win.y);
+  let full: Image8;
+  if (r.library === 'opencv') {
+    full = await cvResize(img, width, height, oneOf('kernel', r.kernel, Object.keys(CV_INTERPOLATIONS) as CvInterpolation[]));
+  } else {
+    const kernel = oneOf('kernel', r.kernel, SHARP_KERNELS);
+    const sharp = (await import('sharp')).default;
+    // Raw pixels in, so libvips cannot shrink on load; fit 'fill' ignores the aspect ratio (the square resize).
+    const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+      .resize(width, height, { kernel, fit: 'fill' }).raw().toBuffer();
+    full = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height, channels: 3 };
+  }
+  return { data: crop(full, win), width: win.width, height: win.height, channels: 3 };
 }
 
 /**
@@ -176,7 +286,7 @@ export async function preprocessPixels(img: RgbImage, opts: PreprocessOptions & 
  * @param file its name, for error messages
  * @param opts `pipeline` (default `dec-pil`), `size` S (default 224), `mode` (`onecrop` default, `square` for the systematic suite)
  * @throws UsageError on an unknown pipeline id or bad options (listing the allowed values);
- *   PipelineNotImplementedError for ids of issue 7; QrobustError naming `file` for a corrupt or truncated image
+ *   QrobustError naming `file` for a corrupt or truncated image, or naming a missing library
  * @example
  * const x = await preprocess(bytes, 'n01440764_10026.JPEG', { pipeline: 'dec-pil', size: 224, mode: 'onecrop' });
  * x.width === 224 && x.channels === 3 // true

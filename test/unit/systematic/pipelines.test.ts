@@ -1,12 +1,13 @@
 /**
  * Pipelines as data: the 14 systematic ids in CONVENTIONS.md order, the extras, the descriptors of the
- * implemented (libjpeg + Pillow) pipelines, named errors for unknown and not-yet-implemented ids, the
- * ONECROP / square geometry (torchvision truncation and round-half-even), and the TSDoc examples.
+ * pipelines (libjpeg + Pillow of issue 6, OpenCV / ffmpeg / sharp / jpeg-js of issue 7), the libraries
+ * each needs, decoder sharing, named errors for unknown ids, the ONECROP / square geometry (torchvision
+ * truncation and round-half-even), and the TSDoc examples.
  */
 import { strict as assert } from 'node:assert';
 import { QrobustError, UsageError } from '../../../ts/util/errors.ts';
 import {
-  EXTRA_IDS, PIPELINE_IDS, PipelineNotImplementedError, SYSTEMATIC_IDS, getPipeline, implementedPipelineIds,
+  EXTRA_IDS, PIPELINE_IDS, SYSTEMATIC_IDS, decoderKey, getPipeline, implementedPipelineIds, pilExactPipelineIds,
   requireImplemented, samePipeline,
 } from '../../../ts/systematic/pipelines.ts';
 import { cropGeometry, isJpeg } from '../../../ts/systematic/preprocess.ts';
@@ -30,8 +31,10 @@ describe('systematic/pipelines', () => {
     for (const id of EXTRA_IDS) assert.equal(getPipeline(id).group, 'extra');
   });
 
-  it('implements exactly the libjpeg + Pillow pipelines, with the documented descriptors', () => {
-    assert.deepEqual(implementedPipelineIds().sort(), [
+  it('implements every id; the libjpeg + Pillow ones have the documented descriptors', () => {
+    assert.deepEqual(implementedPipelineIds(), [...PIPELINE_IDS]);
+    assert.equal(PIPELINE_IDS.length, 29);
+    assert.deepEqual(pilExactPipelineIds().sort(), [
       'dec-nvjpeg-like', 'dec-pil', 'dec-tf-fast', 'rs-pil-bicubic', 'rs-pil-bilinear', 'rs-pil-box', 'rs-pil-hamming',
       'rs-pil-lanczos', 'rs-pil-nearest',
     ]);
@@ -47,14 +50,27 @@ describe('systematic/pipelines', () => {
     assert.equal(getPipeline('dec-pil').version, 1);
   });
 
-  it('unknown ids: a usage error listing the allowed ids; pending ids name issue 7', () => {
+  it('issue-7 descriptors, the libraries each pipeline needs, and decoder sharing', () => {
+    assert.deepEqual(getPipeline('dec-opencv').decoder, { library: 'opencv' });
+    assert.deepEqual(getPipeline('dec-opencv').resizer, { library: 'pil', filter: 'bilinear' });
+    assert.deepEqual(getPipeline('dec-ffmpeg-accurate').decoder, { library: 'ffmpeg', options: { sws_flags: 'bilinear+accurate_rnd+full_chroma_int' } });
+    assert.deepEqual(getPipeline('rs-opencv-nearest_exact').resizer, { library: 'opencv', kernel: 'nearest_exact' });
+    assert.deepEqual(getPipeline('rs-sharp-mks2021').resizer, { library: 'sharp', kernel: 'mks2021' });
+    assert.deepEqual(getPipeline('dec-pil').requires, ['libjpeg']);
+    assert.deepEqual(getPipeline('dec-ffmpeg').requires, ['ffmpeg', 'libjpeg']);
+    assert.deepEqual(getPipeline('rs-opencv-area').requires, ['libjpeg', 'opencv']);
+    assert.deepEqual(getPipeline('dec-jpegjs').requires, ['jpeg-js', 'libjpeg']);
+    // every resizer sweep id shares dec-pil's decode; the decoder sweep ids each have their own
+    for (const id of SYSTEMATIC_IDS.filter((x) => x.startsWith('rs-'))) assert.equal(decoderKey(getPipeline(id)), decoderKey(getPipeline('dec-pil')), id);
+    assert.equal(new Set(SYSTEMATIC_IDS.map((id) => decoderKey(getPipeline(id)))).size, 3);
+    assert.equal(new Set(PIPELINE_IDS.map((id) => decoderKey(getPipeline(id)))).size, 8);
+  });
+
+  it('unknown ids: a usage error listing the allowed ids', () => {
     assert.throws(() => getPipeline('dec-foo'), (e: unknown) =>
       e instanceof UsageError && /Expected one of dec-pil, dec-opencv/.test(e.message) && /received 'dec-foo'/.test(e.message));
-    for (const id of ['dec-opencv', 'dec-ffmpeg', 'rs-opencv-area', 'dec-sharp', 'dec-jpegjs', 'rs-sharp-mks2021']) {
-      assert.throws(() => requireImplemented(id), (e: unknown) =>
-        e instanceof PipelineNotImplementedError && e instanceof QrobustError && !(e instanceof UsageError) &&
-        e.message.includes('issue 7') && e.message.includes(id));
-    }
+    assert.throws(() => requireImplemented('rs-opencv-bogus', '--pipeline'), (e: unknown) =>
+      e instanceof UsageError && e instanceof QrobustError && /for --pipeline but received 'rs-opencv-bogus'/.test(e.message));
   });
 
   it('geometry: ONECROP truncates the long side, square is R x R, crops round half to even', () => {
