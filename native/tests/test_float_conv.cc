@@ -187,7 +187,7 @@ QRB_TEST(float_conv, survives_async_signals) {
   std::vector<float> y0(p.y_size()), y(p.y_size()), dw(p.w_size());
   qrb::f32_conv2d_fwd_ref(p, x.data(), w.data(), nullptr, y0.data());
   bool ok = true;
-  for (int i = 0; i < 300 && ok; ++i) {
+  for (int i = 0; i < 200 && ok; ++i) {
     std::vector<float> churn(500 + size_t(i));  // keep malloc's lists busy
     ok = qrb::f32_conv2d_fwd(p, x.data(), x.size(), w.data(), w.size(), nullptr, 0, y.data(), y.size(),
                              qrb::FloatBackend::dnnl).ok &&
