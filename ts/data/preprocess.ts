@@ -2,21 +2,20 @@
  * The decode/preprocess hook: encoded file bytes (or stored pixels) -> the model input, an S x S RGB
  * uint8 image (HWC). Readers never decode; the batch builder calls the hook chosen by id.
  *
- * STAND-IN. The reference pipeline of CONVENTIONS.md ("Pipelines", ONECROP) is Pillow: pil decode, pil-bilinear
- * resize of the shorter side to floor(S*8/7), centre crop S. The exact Pillow pipelines are written in
- * ts/systematic (issue 6). Until they land, the id `dec-pil` (the default) resolves to a **sharp
- * stand-in**: decode with sharp (libjpeg-turbo islow + fancy upsampling) to raw RGB, resize the shorter
- * side to floor(S*8/7) with sharp's `linear` kernel (libvips, not Pillow's fixed-point triangle filter),
- * centre crop S. Its outputs differ from Pillow's by a few levels. ts/systematic replaces it with
- * `registerPreprocess(realDecPil, { replace: true })` without touching the readers; anything recorded
- * with preprocessed numbers (e.g. fashion-mnist's mean/std) names the implementation via `impl`, so a
- * replacement is detected instead of silently mixed.
+ * `dec-pil` (the default) is the reference pipeline of CONVENTIONS.md ("Pipelines", ONECROP): pil decode,
+ * pil-bilinear resize of the shorter side to floor(S*8/7), centre crop S, implemented exactly (bit-identical
+ * to Pillow 9.4) in ts/systematic (issue 6) and resolved here on first use. `sharp-standin` is the earlier
+ * stand-in (sharp decode, float triangle-filter resize), kept as an explicit id and used under `dec-pil`
+ * only when the addon was built without libjpeg, with a warning. Anything recorded with preprocessed
+ * numbers (e.g. fashion-mnist's mean/std) names the implementation via `impl`, so the two never mix.
  */
 import sharp from 'sharp';
 import { QrobustError, UsageError, invalidOption } from '../util/errors.ts';
 import { int } from '../util/is.ts';
 import type { HwcImage } from './types.ts';
 import { crop, resizedCrop } from './resize.ts';
+import { imageAvailable } from '../native/image.ts';
+import { pilPreprocessProvider } from '../systematic/preprocess.ts';
 
 /** The model input: S x S x 3, interleaved RGB, uint8. */
 export interface RgbImage {
@@ -192,7 +191,20 @@ const sharpStandIn: PreprocessProvider = {
 
 const registry = new Map<string, PreprocessProvider>();
 registry.set(SHARP_STANDIN_ID, sharpStandIn);
-registry.set(DEFAULT_PREPROCESS_ID, { ...sharpStandIn, id: DEFAULT_PREPROCESS_ID });
+// `dec-pil` is the exact Pillow pipeline of ts/systematic (issue 6) whenever the addon was built with
+// libjpeg; it is resolved on first use (not at import), so importing ts/data never loads the addon.
+// Without libjpeg the stand-in serves under the id and says so (stderr warning, `impl` tag, `standIn`).
+let decPilResolved = false;
+function resolveDecPil(): void {
+  if (decPilResolved || registry.has(DEFAULT_PREPROCESS_ID)) return;
+  decPilResolved = true;
+  if (imageAvailable()) {
+    registry.set(DEFAULT_PREPROCESS_ID, pilPreprocessProvider(DEFAULT_PREPROCESS_ID));
+  } else {
+    process.stderr.write('warning: the addon was built without libjpeg: dec-pil falls back to the sharp stand-in (not Pillow-exact)\n');
+    registry.set(DEFAULT_PREPROCESS_ID, { ...sharpStandIn, id: DEFAULT_PREPROCESS_ID });
+  }
+}
 
 /**
  * Registers a preprocess implementation under its id. Replacing an existing id needs `replace: true`
@@ -204,6 +216,7 @@ registry.set(DEFAULT_PREPROCESS_ID, { ...sharpStandIn, id: DEFAULT_PREPROCESS_ID
  * registerPreprocess({ id: 'dec-pil', impl: 'pil-exact/1', standIn: false, describe: 'Pillow', create }, { replace: true });
  */
 export function registerPreprocess(p: PreprocessProvider, opts: { replace?: boolean } = {}): void {
+  if (p.id === DEFAULT_PREPROCESS_ID) resolveDecPil();
   if (registry.has(p.id) && !opts.replace) throw new UsageError(`Preprocess id '${p.id}' is already registered (pass replace: true to swap it)`);
   registry.set(p.id, p);
 }
@@ -215,6 +228,7 @@ export function registerPreprocess(p: PreprocessProvider, opts: { replace?: bool
  * preprocessIds() // ['dec-pil', 'sharp-standin']
  */
 export function preprocessIds(): string[] {
+  resolveDecPil();
   return [...registry.keys()].sort();
 }
 
@@ -223,9 +237,10 @@ export function preprocessIds(): string[] {
  * @param id e.g. `dec-pil` (the default)
  * @throws UsageError naming the registered ids
  * @example
- * preprocessProvider('dec-pil').standIn // true until ts/systematic registers the real one
+ * preprocessProvider('dec-pil').standIn // false: the exact Pillow pipeline (when the addon has libjpeg)
  */
 export function preprocessProvider(id: string = DEFAULT_PREPROCESS_ID): PreprocessProvider {
+  resolveDecPil();
   const p = registry.get(id);
   if (!p) throw invalidOption('preprocess', `one of ${preprocessIds().join(', ')}`, id);
   return p;

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { readFileSync } from 'node:fs';
+import { preprocess as sysPreprocess } from '../../../ts/systematic/preprocess.ts';
 import {
   openDataset, buildBatch, iterateBatches, selectSubset, batchOrder, shuffled, registerPreprocess, preprocessProvider,
   createPreprocess, preprocessIds, rawInput, type PreprocessProvider,
@@ -11,7 +13,7 @@ import { Rng } from '../../../ts/util/rng.ts';
 import { UsageError } from '../../../ts/util/errors.ts';
 import { cifarPixel, freshDir, writeCifarBatch, writeJpeg, writePng } from './fixtures.ts';
 
-describe('data: preprocess hook (sharp stand-in for dec-pil)', () => {
+describe('data: preprocess hook (dec-pil is the exact Pillow pipeline; the sharp stand-in stays as an id)', () => {
   it('ONECROP geometry: shorter side floor(8S/7), longer side truncated, centre offsets rounded half to even', () => {
     assert.equal(onecropShorterSide(32), 36);
     assert.equal(onecropShorterSide(224), 256);
@@ -21,12 +23,15 @@ describe('data: preprocess hook (sharp stand-in for dec-pil)', () => {
     assert.deepEqual([roundHalfEven(0.5), roundHalfEven(1.5), roundHalfEven(2.5), roundHalfEven(2.4)], [0, 2, 2, 2]);
   });
 
-  it('the default id dec-pil is the sharp stand-in, said so by its provider', () => {
+  it('the default id dec-pil is the exact Pillow pipeline of ts/systematic; the stand-in is its own id', () => {
     const p = preprocessProvider();
     assert.equal(p.id, 'dec-pil');
-    assert.equal(p.standIn, true);
-    assert.match(p.describe, /STAND-IN/);
-    assert.match(p.impl, /^sharp-standin\//);
+    assert.equal(p.standIn, false);
+    assert.doesNotMatch(p.impl, /sharp-standin/);
+    const s = preprocessProvider(SHARP_STANDIN_ID);
+    assert.equal(s.standIn, true);
+    assert.match(s.describe, /STAND-IN/);
+    assert.match(s.impl, /^sharp-standin\//);
     assert.ok(preprocessIds().includes(SHARP_STANDIN_ID));
     assert.throws(() => preprocessProvider('dec-nope'), /Expected one of .*dec-pil.* for preprocess but received 'dec-nope'/);
   });
@@ -50,6 +55,19 @@ describe('data: preprocess hook (sharp stand-in for dec-pil)', () => {
     assert.deepEqual([grey.width, grey.height], [32, 32]);
     for (let i = 0; i < grey.data.length; i += 3) assert.ok(grey.data[i] === grey.data[i + 1] && grey.data[i] === grey.data[i + 2]);
     await assert.rejects(encoded(Uint8Array.of(1, 2, 3), 'junk.jpg'), /Cannot decode image junk\.jpg/);
+  });
+
+  it('batches from JPEG files carry exactly what the Pillow-exact dec-pil of ts/systematic produces', async () => {
+    const d = freshDir('preprocess-pil');
+    await writeJpeg(join(d, 'c', 'a.jpg'), 3, 57, 43);
+    const split = (await openDataset(`imagefolder:${d}`)).split('all');
+    const b = await buildBatch(split, [0], { size: 16 });
+    const bytes = new Uint8Array(readFileSync(join(d, 'c', 'a.jpg')));
+    const want = await sysPreprocess(bytes, 'a.jpg', { pipeline: 'dec-pil', size: 16, mode: 'onecrop' });
+    assert.equal(b.x.length, 3 * 16 * 16);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < 256; i++) {
+      assert.equal(b.x[c * 256 + i], Math.fround(want.data[i * 3 + c]! * Math.fround(1 / 255)), `c${c} i${i}`);
+    }
   });
 
   it('a registered replacement is used by the batch builder without touching readers', async () => {
