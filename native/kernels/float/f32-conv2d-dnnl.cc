@@ -2,9 +2,9 @@
 // Variants: this file (QRB_HAVE_DNNL) and the scalar twin native/kernels/ref/f32-conv2d-ref.cc; without
 // oneDNN (aarch64 cross build, QRB_SYSTEM_LIBS=OFF) these functions return an error Status and the
 // dispatcher (f32-dispatch.cc) uses the twin.
-// Memory stays in the caller's plain NCHW / OIHW (GOIHW for groups) buffers: oneDNN picks an
-// implementation that reads plain layouts (gemm- or jit-based), so no reorders and no copies. Blocked
-// layouts with reorders are the next step once activations stay in native memory between layers.
+// The caller's buffers are plain NCHW / OIHW (GOIHW for groups); primitives use oneDNN's preferred
+// (blocked) layouts with reorders in and out per call (see ConvMds). Keeping activations blocked
+// between layers would save those reorders; that needs native-side tensors.
 // oneDNN's own primitive cache makes re-creating a primitive of a seen shape cheap.
 // Threads: oneDNN's OpenMP pool (OMP_NUM_THREADS, default = cores).
 // Signals: oneDNN 2.6's convolutions corrupt the heap when an asynchronous signal lands inside them
@@ -17,6 +17,7 @@
 
 #ifdef QRB_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
+#include <memory>
 #include <unordered_map>
 
 #include "qrb/float-signals.h"
@@ -36,21 +37,29 @@ dnnl::engine& cpu_engine() {
   return e;
 }
 
+// User descriptors are the caller's plain layouts; primitive descriptors use format `any`, so oneDNN
+// picks its blocked layouts and direct jit kernels (measured on a resnet20 layer at batch 128:
+// backward-weights 29-37 ms instead of 175-247 ms on plain NCHW, forward and backward-data 1.3-1.6x
+// faster, reorders included). Data is reordered in and out per call.
 struct ConvMds {
-  memory::desc src, wei, bias, dst;
+  memory::desc src, wei, bias, dst;          // plain (user)
+  memory::desc src_a, wei_a, dst_a;          // any (primitive)
   memory::dims strides, dilates, pad_l, pad_r;
 };
 
 ConvMds conv_mds(const Conv2dParams& p) {
   ConvMds m;
   const int64_t oh = p.oh(), ow = p.ow();
-  m.src = memory::desc({p.n, p.cin, p.h, p.w}, dt::f32, tag::nchw);
-  if (p.groups == 1)
-    m.wei = memory::desc({p.cout, p.cin, p.kh, p.kw}, dt::f32, tag::oihw);
-  else
-    m.wei = memory::desc({p.groups, p.cout / p.groups, p.cin / p.groups, p.kh, p.kw}, dt::f32, tag::goihw);
+  const memory::dims xd{p.n, p.cin, p.h, p.w}, yd{p.n, p.cout, oh, ow};
+  const memory::dims wd = p.groups == 1 ? memory::dims{p.cout, p.cin, p.kh, p.kw}
+                                        : memory::dims{p.groups, p.cout / p.groups, p.cin / p.groups, p.kh, p.kw};
+  m.src = memory::desc(xd, dt::f32, tag::nchw);
+  m.wei = memory::desc(wd, dt::f32, p.groups == 1 ? tag::oihw : tag::goihw);
   m.bias = memory::desc({p.cout}, dt::f32, tag::x);
-  m.dst = memory::desc({p.n, p.cout, oh, ow}, dt::f32, tag::nchw);
+  m.dst = memory::desc(yd, dt::f32, tag::nchw);
+  m.src_a = memory::desc(xd, dt::f32, tag::any);
+  m.wei_a = memory::desc(wd, dt::f32, tag::any);
+  m.dst_a = memory::desc(yd, dt::f32, tag::any);
   m.strides = {p.stride_h, p.stride_w};
   m.dilates = {p.dil_h - 1, p.dil_w - 1};  // oneDNN counts the gaps, torch the step
   m.pad_l = {p.pad_h, p.pad_w};
@@ -62,12 +71,31 @@ ConvMds conv_mds(const Conv2dParams& p) {
 
 dnnl::convolution_forward::primitive_desc fwd_pd(const ConvMds& m, bool with_bias) {
   using namespace dnnl;
-  auto d = with_bias ? convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, m.src,
-                                                 m.wei, m.bias, m.dst, m.strides, m.dilates, m.pad_l, m.pad_r)
-                     : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, m.src,
-                                                 m.wei, m.dst, m.strides, m.dilates, m.pad_l, m.pad_r);
+  auto d = with_bias ? convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, m.src_a,
+                                                 m.wei_a, m.bias, m.dst_a, m.strides, m.dilates, m.pad_l, m.pad_r)
+                     : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, m.src_a,
+                                                 m.wei_a, m.dst_a, m.strides, m.dilates, m.pad_l, m.pad_r);
   return convolution_forward::primitive_desc(d, cpu_engine());
 }
+
+// The user's buffer as an input in the primitive's layout (reordered when they differ).
+memory input(const memory::desc& want, const memory::desc& user_md, const float* ptr, dnnl::stream& s) {
+  memory user(user_md, cpu_engine(), const_cast<float*>(ptr));
+  if (want == user_md) return user;
+  memory m(want, cpu_engine());
+  dnnl::reorder(user, m).execute(s, user, m);
+  return m;
+}
+
+// An output in the primitive's layout; finish() copies it into the user's buffer when they differ.
+struct Output {
+  memory user, mem;
+  Output(const memory::desc& want, const memory::desc& user_md, float* ptr)
+      : user(user_md, cpu_engine(), ptr), mem(want == user_md ? user : memory(want, cpu_engine())) {}
+  void finish(dnnl::stream& s) {
+    if (mem != user) dnnl::reorder(mem, user).execute(s, mem, user);
+  }
+};
 
 Status dnnl_error(const char* what, const dnnl::error& e) {
   return Status::Error(std::string(what) + ": oneDNN failed: " + e.what());
@@ -80,14 +108,14 @@ Status f32_conv2d_fwd_dnnl(const Conv2dParams& p, const float* x, const float* w
   try {
     ConvMds m = conv_mds(p);
     auto pd = fwd_pd(m, b != nullptr);
-    dnnl::convolution_forward prim(pd);
-    auto& eng = cpu_engine();
-    dnnl::stream s(eng);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(m.src, eng, const_cast<float*>(x))},
-                                         {DNNL_ARG_WEIGHTS, memory(m.wei, eng, const_cast<float*>(w))},
-                                         {DNNL_ARG_DST, memory(m.dst, eng, y)}};
-    if (b) args.insert({DNNL_ARG_BIAS, memory(m.bias, eng, const_cast<float*>(b))});
-    prim.execute(s, args);
+    dnnl::stream s(cpu_engine());
+    Output out(pd.dst_desc(), m.dst, y);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, input(pd.src_desc(), m.src, x, s)},
+                                         {DNNL_ARG_WEIGHTS, input(pd.weights_desc(), m.wei, w, s)},
+                                         {DNNL_ARG_DST, out.mem}};
+    if (b) args.insert({DNNL_ARG_BIAS, input(pd.bias_desc(), m.bias, b, s)});
+    dnnl::convolution_forward(pd).execute(s, args);
+    out.finish(s);
     s.wait();
     return Status::Ok();
   } catch (const dnnl::error& e) {
@@ -101,15 +129,15 @@ Status f32_conv2d_bwd_data_dnnl(const Conv2dParams& p, const float* dy, const fl
     using namespace dnnl;
     ConvMds m = conv_mds(p);
     auto hint = fwd_pd(m, false);
-    convolution_backward_data::desc d(algorithm::convolution_direct, m.src, m.wei, m.dst, m.strides, m.dilates,
+    convolution_backward_data::desc d(algorithm::convolution_direct, m.src_a, m.wei_a, m.dst_a, m.strides, m.dilates,
                                       m.pad_l, m.pad_r);
     convolution_backward_data::primitive_desc pd(d, cpu_engine(), hint);
-    convolution_backward_data prim(pd);
-    auto& eng = cpu_engine();
-    dnnl::stream s(eng);
-    prim.execute(s, {{DNNL_ARG_DIFF_DST, memory(m.dst, eng, const_cast<float*>(dy))},
-                     {DNNL_ARG_WEIGHTS, memory(m.wei, eng, const_cast<float*>(w))},
-                     {DNNL_ARG_DIFF_SRC, memory(m.src, eng, dx)}});
+    dnnl::stream s(cpu_engine());
+    Output out(pd.diff_src_desc(), m.src, dx);
+    convolution_backward_data(pd).execute(s, {{DNNL_ARG_DIFF_DST, input(pd.diff_dst_desc(), m.dst, dy, s)},
+                                              {DNNL_ARG_WEIGHTS, input(pd.weights_desc(), m.wei, w, s)},
+                                              {DNNL_ARG_DIFF_SRC, out.mem}});
+    out.finish(s);
     s.wait();
     return Status::Ok();
   } catch (const dnnl::error& e) {
@@ -123,19 +151,24 @@ Status f32_conv2d_bwd_weights_dnnl(const Conv2dParams& p, const float* x, const 
     using namespace dnnl;
     ConvMds m = conv_mds(p);
     auto hint = fwd_pd(m, db != nullptr);
-    auto d = db ? convolution_backward_weights::desc(algorithm::convolution_direct, m.src, m.wei, m.bias, m.dst,
+    auto d = db ? convolution_backward_weights::desc(algorithm::convolution_direct, m.src_a, m.wei_a, m.bias, m.dst_a,
                                                      m.strides, m.dilates, m.pad_l, m.pad_r)
-                : convolution_backward_weights::desc(algorithm::convolution_direct, m.src, m.wei, m.dst, m.strides,
-                                                     m.dilates, m.pad_l, m.pad_r);
+                : convolution_backward_weights::desc(algorithm::convolution_direct, m.src_a, m.wei_a, m.dst_a,
+                                                     m.strides, m.dilates, m.pad_l, m.pad_r);
     convolution_backward_weights::primitive_desc pd(d, cpu_engine(), hint);
-    convolution_backward_weights prim(pd);
-    auto& eng = cpu_engine();
-    dnnl::stream s(eng);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(m.src, eng, const_cast<float*>(x))},
-                                         {DNNL_ARG_DIFF_DST, memory(m.dst, eng, const_cast<float*>(dy))},
-                                         {DNNL_ARG_DIFF_WEIGHTS, memory(m.wei, eng, dw)}};
-    if (db) args.insert({DNNL_ARG_DIFF_BIAS, memory(m.bias, eng, db)});
-    prim.execute(s, args);
+    dnnl::stream s(cpu_engine());
+    Output dwo(pd.diff_weights_desc(), m.wei, dw);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, input(pd.src_desc(), m.src, x, s)},
+                                         {DNNL_ARG_DIFF_DST, input(pd.diff_dst_desc(), m.dst, dy, s)},
+                                         {DNNL_ARG_DIFF_WEIGHTS, dwo.mem}};
+    std::unique_ptr<Output> dbo;
+    if (db) {
+      dbo = std::make_unique<Output>(pd.diff_bias_desc(), m.bias, db);
+      args.insert({DNNL_ARG_DIFF_BIAS, dbo->mem});
+    }
+    convolution_backward_weights(pd).execute(s, args);
+    dwo.finish(s);
+    if (dbo) dbo->finish(s);
     s.wait();
     return Status::Ok();
   } catch (const dnnl::error& e) {
