@@ -3,8 +3,9 @@
  * JSON"), independent of any model: it takes an abstract {@link Classifier}, so `qrobust eval --suite
  * systematic` only has to wrap a model in one, and tests use a tiny fake.
  *
- * For each chunk of `batch` samples: read the files; decode them once per distinct decoder (every `rs-*`
- * id shares `dec-pil`'s decode; the ffmpeg decoders use one ffmpeg process per chunk); a file that any
+ * For each chunk of samples: read the files; decode them once per distinct decoder (every `rs-*` id
+ * shares `dec-pil`'s decode; the ffmpeg decoders use one ffmpeg process per chunk, and the next chunk
+ * decodes while this one is classified); a file that any
  * selected decoder cannot read is skipped for every pipeline (so the 14 accuracies are over the same
  * images) and listed with its name and reason; then each distinct pipeline (`dec-pil` and
  * `rs-pil-bilinear` are one) resizes to a square of floor(S*8/7), crops S, and its batch goes to the
@@ -17,7 +18,7 @@ import { QrobustError, invalidOption } from '../util/errors.ts';
 import { int } from '../util/is.ts';
 import { EXTRA_IDS, SYSTEMATIC_IDS, decoderKey, getPipeline, type PipelineConfig, type SystematicId } from './pipelines.ts';
 import { decodeManyWith, preprocessPixels, type RgbImage } from './preprocess.ts';
-import { ffmpegVersion } from './ffmpeg.ts';
+import { ffmpegVersion, jpegFrameSize } from './ffmpeg.ts';
 import { opencvNative, opencvAvailable } from '../native/opencv.ts';
 import { native } from '../native/binding.ts';
 
@@ -38,8 +39,14 @@ export interface SystematicSample {
 export interface SystematicOptions {
   /** model input size S (default 224): square resize to floor(S*8/7), centre crop S */
   size?: number;
-  /** samples per chunk and per classifier call (default 64) */
+  /** images per classifier call (default 64) */
   batch?: number;
+  /**
+   * samples decoded together (one ffmpeg process per decoder per chunk; the next chunk decodes while the
+   * current one is classified). Default from the first file's size: about 96 MiB of decoded pixels for
+   * the 3 decoders of the 14 (fewer samples with the extras' 5 more decoders), 16..512 samples.
+   */
+  chunk?: number;
   /** extras to run besides the 14 (never in SR): true (default) for all, false for none, or a list of extra ids */
   extras?: boolean | readonly string[];
   /** called after each chunk */
@@ -100,8 +107,16 @@ function pipelineKey(p: PipelineConfig): string {
   return JSON.stringify({ d: p.decoder, r: p.resizer });
 }
 
-/** Packs HWC uint8 images into NCHW float32 / 255. */
-function packNchw(images: readonly RgbImage[], size: number): Float32Array {
+/**
+ * Packs S x S HWC uint8 RGB images into one NCHW float32 batch in [0, 1] (value / 255), what a
+ * {@link Classifier} receives.
+ * @param images images of `size` x `size` x 3
+ * @param size S
+ * @throws never (callers pass preprocessed images)
+ * @example
+ * packNchw([img], 32).length // 3 * 32 * 32
+ */
+export function packNchw(images: readonly RgbImage[], size: number): Float32Array {
   const plane = size * size;
   const out = new Float32Array(images.length * 3 * plane);
   images.forEach((img, k) => {
@@ -116,11 +131,21 @@ function packNchw(images: readonly RgbImage[], size: number): Float32Array {
   return out;
 }
 
+/** The default chunk: about 96 MiB of decoded RGB for 3 decoders, from the first JPEG's header. */
+async function defaultChunk(samples: readonly SystematicSample[], decoders: number, batch: number): Promise<number> {
+  let px = 500 * 375;
+  const first = samples.find((s) => s.bytes instanceof Uint8Array);
+  const fs = first ? jpegFrameSize(first.bytes!) : null;
+  if (fs) px = fs.width * fs.height;
+  const n = Math.floor((96 * 1024 * 1024) / (px * 3 * Math.max(1, decoders / 3)));
+  return Math.max(Math.min(16, batch), Math.min(512, n));
+}
+
 /**
  * Runs the systematic suite over samples with a classifier.
  * @param samples test samples (file name, integer label, bytes or a reader)
  * @param classify the model: NCHW float32 [0, 1] batch -> top-1 indices
- * @param opts `size` (default 224), `batch` (default 64), `extras` (default all), `onProgress`
+ * @param opts `size` (default 224), `batch` (default 64), `chunk`, `extras` (default all), `onProgress`
  * @returns accuracies of the 14 ids and the extras (percent, unrounded), SR, n and the skipped files
  * @throws UsageError on bad options or labels; QrobustError when a needed library is missing, the
  *   classifier answers badly, or no sample could be decoded
@@ -155,8 +180,9 @@ export async function runSystematic(samples: readonly SystematicSample[], classi
   const skipped: SkippedSample[] = [];
   let counted = 0;
 
-  for (let start = 0; start < samples.length; start += batch) {
-    const chunk = samples.slice(start, start + batch);
+  // Reads and decodes one chunk with every distinct decoder at once (ffmpeg works in its own process
+  // while the in-process decoders run).
+  const decodeChunk = async (chunk: readonly SystematicSample[]) => {
     const failed = new Map<number, string>();
     const items = await Promise.all(chunk.map(async (s, i) => {
       try {
@@ -168,21 +194,33 @@ export async function runSystematic(samples: readonly SystematicSample[], classi
         return { bytes: new Uint8Array(0), file: s.file };
       }
     }));
+    const live = items.map((_, i) => i).filter((i) => !failed.has(i));
+    const results = await Promise.all([...decoders].map(async ([key, p]) => ({ key, p, out: await decodeManyWith(live.map((i) => items[i]!), p) })));
     const decoded = new Map<string, (RgbImage | Error)[]>();
-    for (const [key, p] of decoders) {
-      const idx = items.map((_, i) => i).filter((i) => !failed.has(i));
-      const out = await decodeManyWith(idx.map((i) => items[i]!), p);
+    for (const { key, p, out } of results) {
       const full: (RgbImage | Error)[] = new Array(items.length);
-      idx.forEach((i, k) => {
-        full[i] = out[k]!;
+      live.forEach((i, k) => {
         const r = out[k]!;
+        full[i] = r;
         if (r instanceof Error && !failed.has(i)) failed.set(i, `${p.decoder.library}: ${r.message}`);
       });
       decoded.set(key, full);
     }
-    const keep = chunk.map((_, i) => i).filter((i) => !failed.has(i));
+    return { chunk, failed, decoded };
+  };
+
+  const chunkSize = opts.chunk !== undefined ? int('chunk', opts.chunk, 1, 1 << 16) : await defaultChunk(samples, decoders.size, batch);
+  const starts: number[] = [];
+  for (let st = 0; st < samples.length; st += chunkSize) starts.push(st);
+  // Decoding of chunk k+1 runs while chunk k is resized and classified (hides ffmpeg's process start).
+  let pending = starts.length ? decodeChunk(samples.slice(0, chunkSize)) : null;
+  for (let c = 0; c < starts.length; c++) {
+    const { chunk, failed, decoded } = await pending!;
+    pending = c + 1 < starts.length ? decodeChunk(samples.slice(starts[c + 1]!, starts[c + 1]! + chunkSize)) : null;
+    const keepAll = chunk.map((_, i) => i).filter((i) => !failed.has(i));
     for (const [i, reason] of [...failed].sort((a, b) => a[0] - b[0])) skipped.push({ file: chunk[i]!.file, reason });
-    if (keep.length) {
+    for (let b0 = 0; b0 < keepAll.length; b0 += batch) {
+      const keep = keepAll.slice(b0, b0 + batch);
       const labels = keep.map((i) => chunk[i]!.label);
       for (const [key, g] of groups) {
         const imgs = decoded.get(decoderKey(g.p))!;
@@ -191,13 +229,13 @@ export async function runSystematic(samples: readonly SystematicSample[], classi
         if (!(pred instanceof Int32Array) || pred.length !== keep.length) {
           throw new QrobustError(`classifier: expected an Int32Array of ${keep.length} predictions for pipeline ${g.p.id} but received ${pred instanceof Int32Array ? `${pred.length} values` : typeof pred}`);
         }
-        let c = 0;
-        for (let k = 0; k < keep.length; k++) if (pred[k] === labels[k]) c++;
-        correct.set(key, correct.get(key)! + c);
+        let n = 0;
+        for (let k = 0; k < keep.length; k++) if (pred[k] === labels[k]) n++;
+        correct.set(key, correct.get(key)! + n);
       }
       counted += keep.length;
     }
-    opts.onProgress?.(Math.min(start + batch, samples.length), samples.length);
+    opts.onProgress?.(Math.min(starts[c]! + chunkSize, samples.length), samples.length);
   }
   if (counted === 0) {
     throw new QrobustError(`systematic suite: none of the ${samples.length} samples could be decoded by every pipeline` +

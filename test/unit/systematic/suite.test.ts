@@ -107,7 +107,7 @@ describe('systematic/suite', function () {
       ref.set(key(x, 0), s.label);
     }
     const memo: Classifier = async (x, n) => Int32Array.from({ length: n }, (_, k) => ref.get(key(x, k)) ?? -1);
-    const r = await runSystematic(ss, memo, { size: S, batch: 2 });
+    const r = await runSystematic(ss, memo, { size: S, batch: 2, chunk: 4 });
     // expected: the share of images on which the pipeline's bytes equal dec-pil's
     const ids = [...SYSTEMATIC_IDS, ...EXTRA_IDS];
     for (const id of ids) {
@@ -138,7 +138,7 @@ describe('systematic/suite', function () {
       ss[2]!,
       { file: 'read-ok.jpg', label: ss[3]!.label, read: async () => ss[3]!.bytes! },
     ];
-    const r = await runSystematic(withBad, colourClassifier, { size: S, batch: 3, extras: ['dec-jpegjs'] });
+    const r = await runSystematic(withBad, colourClassifier, { size: S, batch: 2, chunk: 3, extras: ['dec-jpegjs'] });
     assert.equal(r.n, 4);
     assert.deepEqual(r.skipped.map((s) => s.file), ['truncated.jpg', 'notes.txt', 'gone.jpg']);
     assert.match(r.skipped[1]!.reason, /notes\.txt/);
@@ -155,8 +155,10 @@ describe('systematic/suite', function () {
       const p = await colourClassifier(x, n);
       return p.map((v) => (v === 0 ? 0 : 9));
     };
-    const a = await runSystematic(ss, only0, { size: S, extras: false, batch: 1 });
+    const a = await runSystematic(ss, only0, { size: S, extras: false, batch: 1, chunk: 1 });
     const b = await runSystematic(ss, only0, { size: S, extras: false, batch: 64 });
+    const c = await runSystematic(ss, only0, { size: S, extras: false, batch: 1, chunk: 2 });
+    assert.deepEqual(c, a);
     assert.equal(a.accuracy['rs-opencv-cubic'], 100 / 3);
     assert.deepEqual(a, b);
     assert.deepEqual(a.extras, {});
