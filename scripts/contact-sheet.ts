@@ -2,8 +2,8 @@
  * Writes docs/corruptions-contact-sheet.png: the 15 ImageNet-C corruptions (rows, reference order) at
  * severities 1..5 (columns, after the clean image) on one synthetic 224×224 scene drawn here (sky, sun,
  * hills, a house, a chequered field: no photograph, nothing licensed), corrupted at 224 with the 224
- * table, seed 0, procedural frost; tiles downscaled to 96 px (Pillow BOX) and the sheet stored as a
- * palette PNG so that it stays small (< 300 KB).
+ * table, seed 0, procedural frost; each tile is a 1:1 96×96 crop of the 224 result (house and sun, so
+ * pixelation and JPEG blocks stay visible) and the sheet is stored as a palette PNG (< 300 KB).
  *
  *   npx tsx scripts/contact-sheet.ts [--out docs/corruptions-contact-sheet.png] [--tile 96]
  */
@@ -23,7 +23,7 @@ export function scene(side = 224): Image8 {
     for (let x = 0; x < side; x++) {
       const t = y / side;
       let r = 90 + 100 * t, g = 150 + 70 * t, b = 235 - 30 * t; // sky
-      const sun = Math.hypot(x - 165, y - 50);
+      const sun = Math.hypot(x - 118, y - 82);
       if (sun < 22) { r = 255; g = 215; b = 90; } else if (sun < 30) { const k = (sun - 22) / 8; r = r * k + 255 * (1 - k); g = g * k + 230 * (1 - k); b = b * k + 150 * (1 - k); }
       const hill1 = 140 + 18 * Math.sin(x / 23) + 8 * Math.sin(x / 7.3);
       const hill2 = 165 + 12 * Math.cos(x / 31 + 1);
@@ -44,6 +44,8 @@ async function main(): Promise<void> {
   const out = args.includes('--out') ? args[args.indexOf('--out') + 1]! : 'docs/corruptions-contact-sheet.png';
   const tile = args.includes('--tile') ? Number(args[args.indexOf('--tile') + 1]) : 96;
   const label = 118;
+  const CROP_X = Math.min(34, 224 - tile);
+  const CROP_Y = Math.min(60, 224 - tile);
   const img = scene();
   const cols = 6;
   const W = label + cols * tile;
@@ -52,7 +54,8 @@ async function main(): Promise<void> {
   const blit = (t: Image8, cx: number, cy: number): void => {
     for (let y = 0; y < t.height; y++) sheet.set(t.data.subarray(y * t.width * 3, (y + 1) * t.width * 3), ((cy + y) * W + cx) * 3);
   };
-  const small = async (x: Image8): Promise<Image8> => pilResize(x, tile, tile, 'box');
+  // a 1:1 crop (no rescaling, so pixelation and JPEG blocks stay visible) around the house and the sun
+  const small = async (x: Image8): Promise<Image8> => pilResize(x, 224, 224, 'nearest', { x: CROP_X, y: CROP_Y, width: tile, height: tile });
   for (let r = 0; r < CORRUPTIONS.length; r++) {
     const id = CORRUPTIONS[r]!;
     blit(await small(img), label, 16 + r * tile);

@@ -6,8 +6,9 @@
  *   reference reads BGR and flips back).
  * - procedural (default; documented in docs/corruptions.md): five textures with the photographs' sizes
  *   (900×600, 560×315, 560×315, 527×350, 660×495), each from a fixed seed, so they are the same on every
- *   machine: a plasma-fractal base in icy blue-grey, dendritic ice crystals (branching strokes at ±60°,
- *   splatted bilinearly, blurred with σ 0.8), and a little grain.
+ *   machine: crinkled ice (sharpened ridges, (1 − |2p − 1|)⁴, of two fine plasma fractals over a coarse one), dendritic ice
+ *   crystals (branching strokes at ±60°, splatted bilinearly, blurred with σ 0.7) and a little grain,
+ *   standardised and coloured with the per-channel mean and spread measured on the photographs.
  * Textures are cached per source and index.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -56,6 +57,19 @@ async function readFrost(dir: string, index: number): Promise<Image8> {
 }
 
 /**
+ * Colour statistics the procedural textures are given (per-channel mean and standard deviation, RGB):
+ * those measured on the reference's five photographs, so that frost adds about as much light and
+ * contrast as with them.
+ */
+export const FROST_STATS: readonly { mean: readonly [number, number, number]; sd: readonly [number, number, number] }[] = [
+  { mean: [78, 149, 166], sd: [27, 17, 15] },
+  { mean: [201, 205, 215], sd: [21, 22, 23] },
+  { mean: [201, 205, 215], sd: [21, 22, 23] },
+  { mean: [138, 153, 165], sd: [29, 29, 30] },
+  { mean: [112, 123, 135], sd: [44, 43, 42] },
+];
+
+/**
  * Procedural frost texture `index` (see the file comment).
  * @param index 0..4
  * @throws never for a valid index
@@ -67,7 +81,10 @@ export async function proceduralFrost(index: number): Promise<Image8> {
   const rng = new Rng(FROST_SEED + index);
   let ms = 2;
   while (ms < Math.max(W, H)) ms *= 2;
-  const base = plasmaFractal(ms, 2.4, () => rng.uniform());
+  // crinkled ice: ridges of a fine plasma (1 - |2p - 1|) over a coarse one
+  const fine = plasmaFractal(ms, 1.25, () => rng.uniform());
+  const fine2 = plasmaFractal(ms, 1.4, () => rng.uniform());
+  const coarse = plasmaFractal(ms, 2.4, () => rng.uniform());
   // ice crystals: dendrites splatted into an accumulation buffer
   const acc = new Float64Array(W * H);
   const splat = (x: number, y: number, v: number): void => {
@@ -95,24 +112,33 @@ export async function proceduralFrost(index: number): Promise<Image8> {
       stroke(x + dx * at, y + dy * at, ang + side * (Math.PI / 3) * (0.8 + 0.4 * rng.uniform()), len * (0.25 + 0.3 * rng.uniform()), v * 0.85, depth - 1);
     }
   };
-  const crystals = Math.round((W * H) / 2500);
+  const crystals = Math.round((W * H) / 6000);
   for (let i = 0; i < crystals; i++) {
-    stroke(rng.uniform() * W, rng.uniform() * H, rng.uniform() * 2 * Math.PI, 15 + 90 * rng.uniform(), 0.35 + 0.4 * rng.uniform(), 2 + rng.int(2));
+    stroke(rng.uniform() * W, rng.uniform() * H, rng.uniform() * 2 * Math.PI, 10 + 60 * rng.uniform(), 0.2 + 0.3 * rng.uniform(), 1 + rng.int(2));
   }
-  const blurred = await corruptNative().gaussianFilter(acc, H, W, 1, 0.8, 4, 1);
-  const out = new Uint8Array(W * H * 3);
-  const tint = [215, 232, 255];
-  const lo = [28, 46, 66];
-  const span = [80, 95, 110];
+  const blurred = await corruptNative().gaussianFilter(acc, H, W, 1, 0.7, 4, 1);
+  const f = new Float64Array(W * H);
+  let sum = 0;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      const p = base[y * ms + x]!;
-      const c = Math.min(1, blurred[y * W + x]! * 2.2);
-      const grain = rng.normal() * 5;
-      for (let k = 0; k < 3; k++) {
-        const v = (lo[k]! + span[k]! * p) * (1 - c) + tint[k]! * c + grain;
-        out[(y * W + x) * 3 + k] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
-      }
+      const r1 = 1 - Math.abs(2 * fine[y * ms + x]! - 1);
+      const r2 = 1 - Math.abs(2 * fine2[y * ms + x]! - 1);
+      const v = 0.45 * r1 ** 4 + 0.3 * r2 ** 4 + 0.3 * coarse[y * ms + x]! + 0.5 * Math.min(1, blurred[y * W + x]!) + 0.03 * rng.normal();
+      f[y * W + x] = v;
+      sum += v;
+    }
+  }
+  const mean = sum / f.length;
+  let ss = 0;
+  for (let i = 0; i < f.length; i++) ss += (f[i]! - mean) ** 2;
+  const sd = Math.sqrt(ss / f.length) || 1;
+  const st = FROST_STATS[index]!;
+  const out = new Uint8Array(W * H * 3);
+  for (let i = 0; i < f.length; i++) {
+    const z = (f[i]! - mean) / sd;
+    for (let k = 0; k < 3; k++) {
+      const v = st.mean[k]! + st.sd[k]! * z;
+      out[i * 3 + k] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
     }
   }
   return { data: out, width: W, height: H, channels: 3 };

@@ -65,8 +65,10 @@ registerCorruption<'impulse_noise', ImpulseDraws>({
     const n = img.data.length;
     const flipped = new Uint8Array(n);
     const salted = new Uint8Array(n);
-    for (let i = 0; i < n; i++) flipped[i] = rng.uniform() <= c ? 1 : 0;
-    for (let i = 0; i < n; i++) salted[i] = rng.uniform() <= 0.5 ? 1 : 0;
+    // u <= p with 32-bit uniforms u = x / 2^32: x <= p * 2^32
+    const tf = c * 4294967296;
+    for (let i = 0; i < n; i++) flipped[i] = rng.nextU32() <= tf ? 1 : 0;
+    for (let i = 0; i < n; i++) salted[i] = rng.nextU32() <= 2147483648 ? 1 : 0;
     return { flipped, salted };
   },
   async apply(img, _c, d) {
