@@ -1,8 +1,9 @@
 /**
  * Decoder-difference report (issue 7): per decoder pipeline, the mean and max |Δ| of its decoded RGB
  * against `dec-pil`'s (libjpeg-turbo islow + fancy upsampling = Pillow), over the committed colour
- * JPEG fixtures in test/fixtures/systematic (4:2:0 and 4:4:4 photo-like images, an odd-sized 4:2:0 one;
- * greyscale and EXIF files are left out: grey has no chroma, and OpenCV rotates the EXIF one).
+ * JPEG fixtures in test/fixtures/systematic (4:2:0 and 4:4:4 photo-like images, an odd-sized 4:2:0 one),
+ * plus the greyscale fixture for comparison (no chroma, so only the IDCT and YUV->RGB can differ); the
+ * EXIF file is left out (OpenCV rotates it).
  *
  *   QROBUST_ADDON=$PWD/build-sys/Release/qrobust.node npx tsx scripts/decoder-diff.ts [--json]
  *
@@ -16,7 +17,7 @@ import { decodeWith } from '../ts/systematic/preprocess.ts';
 
 const DECODERS = ['dec-opencv', 'dec-ffmpeg', 'dec-ffmpeg-accurate', 'dec-sharp', 'dec-jpegjs', 'dec-nvjpeg-like', 'dec-tf-fast'];
 const dir = join(repoRoot, 'test', 'fixtures', 'systematic');
-const files = readdirSync(dir).filter((f) => /^photo.*\.jpg$/.test(f)).sort();
+const files = readdirSync(dir).filter((f) => /^(photo|grey).*\.jpg$/.test(f)).sort();
 
 interface Cell { mean: number; max: number }
 const table: Record<string, Record<string, Cell>> = {};
@@ -45,5 +46,5 @@ if (process.argv.includes('--json')) {
   console.log(`| decoder | ${head.map((h) => `${h} mean / max`).join(' | ')} |`);
   console.log(`|---|${head.map(() => '---').join('|')}|`);
   for (const id of DECODERS) console.log(`| ${id} | ${files.map((f) => `${table[id]![f]!.mean.toFixed(3)} / ${table[id]![f]!.max}`).join(' | ')} |`);
-  console.log('\n|Δ| in 8-bit levels per channel against dec-pil; colour fixtures only (the embedded data set is greyscale, where decoder noise is small).');
+  console.log('\n|Δ| in 8-bit levels per channel against dec-pil. The embedded data set is greyscale: its decoder noise is that of the grey column, far below the colour 4:2:0 columns.');
 }
