@@ -33,7 +33,7 @@ std::vector<std::string> reachable() {
   return r;
 }
 
-int one_case(qrb::test::Rng& rng, bool force_direct) {
+int one_case(qrb::test::Rng& rng, bool force_direct, bool big = false) {
   ConvShape s;
   s.n = size_t(rng.range(1, 2));
   s.groups = size_t(std::vector<int>{1, 1, 1, 2, 3}[rng.range(0, 4)]);
@@ -61,6 +61,11 @@ int one_case(qrb::test::Rng& rng, bool force_direct) {
     s.dil_h = size_t(rng.range(1, 2)), s.dil_w = size_t(rng.range(1, 2));
     s.pad_t = size_t(rng.range(0, 2)), s.pad_l = size_t(rng.range(0, 2)), s.pad_b = size_t(rng.range(0, 2)),
     s.pad_r = size_t(rng.range(0, 2));
+  }
+  if (big) {  // >= 16 pixels x >= 16 channels: the 16x16 block transpose of the output and kernel-row copies
+    s.groups = 1, s.c = size_t(rng.range(1, 20)), s.oc = size_t(rng.range(16, 70));
+    s.h = size_t(rng.range(16, 24)), s.w = size_t(rng.range(16, 24));
+    s.kh = s.kw = 3, s.dil_h = s.dil_w = 1;
   }
   size_t oh = 0, ow = 0;
   if (!conv_out_size(s, &oh, &ow).ok) return 0;  // kernel does not fit: skip
@@ -163,6 +168,7 @@ QRB_TEST(intq_fast_conv, random_shapes_every_kernel) {
     qrb::set_isa_cap(cap);
     for (int r = 0; r < 150 && failures < 3; ++r) failures += one_case(rng, false);
     for (int r = 0; r < 60 && failures < 3; ++r) failures += one_case(rng, true);
+    for (int r = 0; r < 8 && failures < 3; ++r) failures += one_case(rng, false, true);
   }
   qrb::set_isa_cap("native");
   QRB_CHECK_EQ(failures, 0);

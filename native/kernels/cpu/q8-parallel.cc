@@ -27,7 +27,17 @@ struct Pool {
   int active = 0;        // workers wanted for this job
   int running = 0;       // workers still inside this job
   unsigned long generation = 0;
+  std::atomic<unsigned long> gen_pub{0};  // generation, readable without the mutex (spinning workers)
   bool stop = false;
+  static constexpr int kSpin = 20000;  // ~50-100 us of pause instructions
+
+  static void relax() {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
 
   ~Pool() {
     {
@@ -49,7 +59,23 @@ struct Pool {
   void worker(int id) {
     unsigned long seen = 0;
     for (;;) {
-      {
+      // Spin briefly before sleeping (as ORT's pool does): on a loaded machine a condition-variable wake-up
+      // can cost milliseconds, more than a whole small GEMM.
+      bool got = false;
+      for (int i = 0; i < kSpin && !got; ++i) {
+        if (gen_pub.load(std::memory_order_acquire) != seen) {
+          std::lock_guard<std::mutex> l(mu);
+          if (stop) return;
+          if (generation != seen && id < active) {
+            seen = generation;
+            got = true;
+          } else if (generation != seen) {
+            seen = generation;  // a job that does not want this worker
+          }
+        }
+        if (!got) relax();
+      }
+      if (!got) {
         std::unique_lock<std::mutex> l(mu);
         cv_start.wait(l, [&] { return stop || (generation != seen && id < active); });
         if (stop) return;
@@ -79,6 +105,7 @@ struct Pool {
       active = helpers;
       running = helpers;
       ++generation;
+      gen_pub.store(generation, std::memory_order_release);
     }
     cv_start.notify_all();
     drain();

@@ -23,6 +23,10 @@
 #include "qrb/intq_fast_kernels.h"
 #include "qrb/registry.h"
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 namespace qrb::intq::fast {
 
 namespace {
@@ -664,12 +668,51 @@ void transpose_block(const T* s, T* d, size_t rows, size_t cols, size_t c0, size
   }
 }
 
+#if defined(__x86_64__)
+// 16x16 byte transpose with SSE2 (baseline x86-64, no target attribute): four unpack rounds (8, 16, 32, 64 bit).
+void transpose16(const uint8_t* s, size_t ss, uint8_t* d, size_t ds) {
+  __m128i a[16], b[16], c[16], e[16];
+  for (int i = 0; i < 16; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i * ss));
+  for (int i = 0; i < 8; ++i) {
+    b[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+    b[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; ++g) {
+    c[4 * g + 0] = _mm_unpacklo_epi16(b[4 * g], b[4 * g + 2]);
+    c[4 * g + 1] = _mm_unpackhi_epi16(b[4 * g], b[4 * g + 2]);
+    c[4 * g + 2] = _mm_unpacklo_epi16(b[4 * g + 1], b[4 * g + 3]);
+    c[4 * g + 3] = _mm_unpackhi_epi16(b[4 * g + 1], b[4 * g + 3]);
+  }
+  for (int h = 0; h < 2; ++h)  // rows 8h..8h+7: groups 2h, 2h+1
+    for (int q = 0; q < 4; ++q) {
+      e[8 * h + 2 * q] = _mm_unpacklo_epi32(c[4 * (2 * h) + q], c[4 * (2 * h + 1) + q]);
+      e[8 * h + 2 * q + 1] = _mm_unpackhi_epi32(c[4 * (2 * h) + q], c[4 * (2 * h + 1) + q]);
+    }
+  for (int t = 0; t < 8; ++t) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + (2 * t) * ds), _mm_unpacklo_epi64(e[t], e[8 + t]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + (2 * t + 1) * ds), _mm_unpackhi_epi64(e[t], e[8 + t]));
+  }
+}
+#endif
+
 void transpose_out(void* p, size_t i) {
   const TransposeCtx& q = *static_cast<const TransposeCtx*>(p);
   const size_t c0 = q.cols * i / q.chunks, c1 = q.cols * (i + 1) / q.chunks;
-  if (q.eb == 1)
-    transpose_block(static_cast<const uint8_t*>(q.src), static_cast<uint8_t*>(q.dst), q.rows, q.cols, c0, c1);
-  else
+  if (q.eb == 1) {
+    const uint8_t* s = static_cast<const uint8_t*>(q.src);
+    uint8_t* d = static_cast<uint8_t*>(q.dst);
+#if defined(__x86_64__)
+    const size_t r16 = q.rows / 16 * 16, c16 = c0 + (c1 - c0) / 16 * 16;
+    for (size_t r = 0; r < r16; r += 16)
+      for (size_t c = c0; c < c16; c += 16) transpose16(s + r * q.cols + c, q.cols, d + c * q.rows + r, q.rows);
+    for (size_t c = c16; c < c1; ++c)  // column tail, all rows
+      for (size_t r = 0; r < q.rows; ++r) d[c * q.rows + r] = s[r * q.cols + c];
+    for (size_t c = c0; c < c16; ++c)  // row tail
+      for (size_t r = r16; r < q.rows; ++r) d[c * q.rows + r] = s[r * q.cols + c];
+#else
+    transpose_block(s, d, q.rows, q.cols, c0, c1);
+#endif
+  } else
     transpose_block(static_cast<const int32_t*>(q.src), static_cast<int32_t*>(q.dst), q.rows, q.cols, c0, c1);
 }
 
