@@ -42,7 +42,7 @@ type Present<T> = { [K in keyof T]-?: T[K] };
  * The OpenCV part of the addon.
  * @throws QrobustError when the addon was built without OpenCV (or is not built)
  * @example
- * opencvNative().opencvVersion // '4.6.0'
+ * typeof opencvNative().cvResize // 'function'
  */
 export function opencvNative(): Present<OpencvNative> {
   const n = native();
@@ -57,7 +57,7 @@ export function opencvNative(): Present<OpencvNative> {
  * Whether the addon has the OpenCV functions.
  * @throws never
  * @example
- * if (!opencvAvailable()) console.log('apt install libopencv-dev, then npm run build');
+ * opencvAvailable() // true
  */
 export function opencvAvailable(): boolean {
   try {
@@ -75,7 +75,7 @@ export function opencvAvailable(): boolean {
  * @param opts `ignoreOrientation` (default false, OpenCV's default)
  * @throws UsageError on bad arguments; QrobustError without OpenCV; Error with OpenCV's message when it cannot decode
  * @example
- * const img = await cvDecode(bytes); img.channels // 3 (RGB, not BGR)
+ * (await cvDecode(bytes)).channels // 3
  */
 export async function cvDecode(bytes: Uint8Array, opts: { ignoreOrientation?: boolean } = {}): Promise<Image8> {
   if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'Uint8Array', bytes);
@@ -93,7 +93,7 @@ export async function cvDecode(bytes: Uint8Array, opts: { ignoreOrientation?: bo
  * @param interpolation one of {@link CV_INTERPOLATIONS}
  * @throws UsageError on bad sizes or an unknown interpolation; QrobustError without OpenCV
  * @example
- * const out = await cvResize(img, 256, 256, 'area'); out.width // 256
+ * (await cvResize(img, 256, 256, 'area')).width // 256
  */
 export async function cvResize(img: Image8, width: number, height: number, interpolation: CvInterpolation): Promise<Image8> {
   if (typeof img !== 'object' || img === null) throw invalidOption('image', 'an image {data, width, height, channels}', img);

@@ -42,7 +42,7 @@ export interface FfmpegFrame {
  * @param bytes the file
  * @throws never
  * @example
- * jpegFrameSize(bytes) // { width: 500, height: 375 }
+ * jpegFrameSize(bytes) // { width: 128, height: 96 }
  */
 export function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | null {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
@@ -112,7 +112,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * @returns per item, its frame or an Error naming the file (a corrupt file does not stop the others)
  * @throws FfmpegNotFoundError when the program cannot be started
  * @example
- * const [a, b] = await ffmpegDecodeMany([{ bytes: x, file: 'x.jpg' }, { bytes: y, file: 'y.jpg' }]);
+ * const [a, b] = await ffmpegDecodeMany([{ bytes, file: 'x.jpg' }, { bytes: new Uint8Array(3), file: 'y.jpg' }]);
+ * [a.width, b instanceof Error] // [128, true]
  */
 export async function ffmpegDecodeMany(items: readonly { bytes: Uint8Array; file: string }[], opts: FfmpegOptions = {}): Promise<(FfmpegFrame | Error)[]> {
   const program = opts.program ?? 'ffmpeg';
@@ -152,7 +153,7 @@ export async function ffmpegDecodeMany(items: readonly { bytes: Uint8Array; file
  * @param program default `ffmpeg`
  * @throws never
  * @example
- * ffmpegVersion() // '5.1.9-0+deb12u1'
+ * typeof ffmpegVersion() // 'string'
  */
 export function ffmpegVersion(program = 'ffmpeg'): string | null {
   const r = spawnSync(program, ['-version'], { encoding: 'utf8', timeout: 10000 });

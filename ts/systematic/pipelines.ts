@@ -153,7 +153,7 @@ export function getPipeline(id: string, name = 'pipeline'): PipelineConfig {
 /**
  * The descriptor, only if it is implemented.
  * @param id a pipeline id
- * @throws UsageError for an unknown id; PipelineNotImplementedError (exit 1) for an id of issue 7
+ * @throws UsageError for an unknown id; PipelineNotImplementedError (exit 1) for an id registered before it runs (none since issue 7)
  * @example
  * requireImplemented('rs-pil-lanczos').resizer // { library: 'pil', filter: 'lanczos' }
  */

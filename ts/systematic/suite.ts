@@ -114,7 +114,7 @@ function pipelineKey(p: PipelineConfig): string {
  * @param size S
  * @throws never (callers pass preprocessed images)
  * @example
- * packNchw([img], 32).length // 3 * 32 * 32
+ * packNchw([{ data: new Uint8Array(32 * 32 * 3).fill(255), width: 32, height: 32, channels: 3 }], 32)[5] // 1
  */
 export function packNchw(images: readonly RgbImage[], size: number): Float32Array {
   const plane = size * size;
@@ -150,8 +150,9 @@ async function defaultChunk(samples: readonly SystematicSample[], decoders: numb
  * @throws UsageError on bad options or labels; QrobustError when a needed library is missing, the
  *   classifier answers badly, or no sample could be decoded
  * @example
- * const r = await runSystematic(samples, async (x, n) => model.top1(x, n), { size: 32 });
- * r.sr // e.g. 1.93
+ * const always0 = async (x, n) => new Int32Array(n);
+ * const r = await runSystematic([{ file: 'a.jpg', label: 0, bytes }], always0, { size: 32, extras: false });
+ * [r.accuracy['dec-pil'], r.sr, r.n] // [100, 0, 1]
  */
 export async function runSystematic(samples: readonly SystematicSample[], classify: Classifier, opts: SystematicOptions = {}): Promise<SystematicResult> {
   if (!Array.isArray(samples)) throw invalidOption('samples', 'an array of {file, label, bytes | read}', samples);
@@ -254,7 +255,8 @@ export async function runSystematic(samples: readonly SystematicSample[], classi
  * @param r a result of {@link runSystematic}
  * @throws never
  * @example
- * process.stderr.write(formatSystematicTable(r));
+ * const r = await runSystematic([{ file: 'a.jpg', label: 0, bytes }], async (x, n) => new Int32Array(n), { size: 16, extras: false });
+ * formatSystematicTable(r).includes('SR (population std of the 14): 0.000') // true
  */
 export function formatSystematicTable(r: SystematicResult): string {
   const ref = r.accuracy['dec-pil'];
@@ -285,7 +287,7 @@ export function formatSystematicTable(r: SystematicResult): string {
  * OpenCV (the addon's), libjpeg, ffmpeg, jpeg-js; null for a missing one.
  * @throws never
  * @example
- * (await systematicVersions()).opencv // '4.6.0'
+ * (await systematicVersions())['jpeg-js'] // '0.4.4'
  */
 export async function systematicVersions(): Promise<Record<'sharp' | 'libvips' | 'opencv' | 'libjpeg' | 'ffmpeg' | 'jpeg-js', string | null>> {
   let sharpV: string | null = null;
