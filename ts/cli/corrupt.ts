@@ -31,7 +31,7 @@ interface CorruptFlags {
  * @param program the root commander program
  * @throws never (errors are thrown by the action and reported by main)
  * @example
- * registerCorruptCommand(new Command());
+ * registerCorruptCommand(new Command()) // undefined
  */
 export function registerCorruptCommand(program: Command): void {
   program

@@ -28,7 +28,16 @@ registerCorruption<'defocus_blur', null>({
   },
 });
 
-/** How many (dx, dy) pairs glass blur draws for an image. */
+/**
+ * How many (dx, dy) pairs glass blur draws for an image (rows H−δ…δ+1 times columns W−δ…δ+1, per pass).
+ * @param height image height
+ * @param width image width
+ * @param delta the maximum offset δ
+ * @param iterations passes
+ * @throws never
+ * @example
+ * glassOffsetCount(224, 224, 1, 2) // 2 * 222 * 222
+ */
 export function glassOffsetCount(height: number, width: number, delta: number, iterations: number): number {
   return iterations * Math.max(0, height - 2 * delta) * Math.max(0, width - 2 * delta);
 }

@@ -17,7 +17,7 @@ export const MAX_SIDE = 8192;
  * @param name how to call it in the message
  * @throws UsageError naming the field and the expected shape
  * @example
- * checkRgb({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 }, 'image');
+ * checkRgb({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 }, 'image').width // 2
  */
 export function checkRgb(img: Image8, name = 'image'): Image8 {
   if (typeof img !== 'object' || img === null) throw invalidOption(name, 'an image {data, width, height, channels}', img);
@@ -34,13 +34,25 @@ export function checkRgb(img: Image8, name = 'image'): Image8 {
   return img;
 }
 
-/** `np.uint8(np.clip(v, 0, 1) * 255)` for a double. */
+/**
+ * `np.uint8(np.clip(v, 0, 1) * 255)` for a double (truncation).
+ * @param v a value in [0, 1] units
+ * @throws never
+ * @example
+ * unitToByte(0.999) // 254
+ */
 export function unitToByte(v: number): number {
   const c = v < 0 ? 0 : v > 1 ? 1 : v;
   return Math.trunc(c * 255);
 }
 
-/** `np.uint8(np.clip(v, 0, 1) * 255)` for a float32 value (the product rounded to float32 first). */
+/**
+ * `np.uint8(np.clip(v, 0, 1) * 255)` for a float32 value (the product rounded to float32 first).
+ * @param v a float32 value
+ * @throws never
+ * @example
+ * unitToByteF32(Math.fround(0.5)) // 127
+ */
 export function unitToByteF32(v: number): number {
   const c = v < 0 ? 0 : v > 1 ? 1 : v;
   return Math.trunc(Math.fround(c * 255));
@@ -53,7 +65,14 @@ export interface CorruptContext {
   frostDir?: string;
 }
 
-/** A new image of the same shape. */
+/**
+ * A new image of the same shape.
+ * @param img the shape
+ * @param data its bytes
+ * @throws never
+ * @example
+ * like({ data: new Uint8Array(3), width: 1, height: 1, channels: 3 }, new Uint8Array(3)).width // 1
+ */
 export function like(img: Image8, data: Uint8Array): Image8 {
   return { data, width: img.width, height: img.height, channels: 3 };
 }

@@ -35,7 +35,8 @@ const cache = new Map<string, Promise<Image8>>();
  * @param frostDir a folder holding frost1.png … frost5.jpg
  * @throws UsageError for a bad index or a missing file (naming it)
  * @example
- * const t = await frostTexture(0); t.width // 900
+ * const t = await frostTexture(0);
+ * t.width // 900
  */
 export function frostTexture(index: number, frostDir?: string): Promise<Image8> {
   if (!Number.isInteger(index) || index < 0 || index > 4) throw new UsageError(`Expected integer 0..4 for frost texture index but received ${String(index)}`);
@@ -74,7 +75,8 @@ export const FROST_STATS: readonly { mean: readonly [number, number, number]; sd
  * @param index 0..4
  * @throws never for a valid index
  * @example
- * const t = await proceduralFrost(1); t.height // 315
+ * const t = await proceduralFrost(1);
+ * t.height // 315
  */
 export async function proceduralFrost(index: number): Promise<Image8> {
   const [W, H] = FROST_SIZES[index]!;

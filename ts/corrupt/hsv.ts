@@ -4,7 +4,17 @@
  * delta = 0, S = delta/V (0 where delta = 0); back with hi = floor(6h) % 6 and the p, q, t table.
  */
 
-/** rgb2hsv of one pixel, written into out[0..2]. */
+/**
+ * rgb2hsv of one pixel in [0, 1], written into out[0..2].
+ * @param r red
+ * @param g green
+ * @param b blue
+ * @param out receives h, s, v
+ * @throws never
+ * @example
+ * const o = [0, 0, 0]; rgb2hsv(0, 0, 1, o);
+ * o // [2 / 3, 1, 1]
+ */
 export function rgb2hsv(r: number, g: number, b: number, out: Float64Array | number[]): void {
   const v = Math.max(r, g, b);
   const delta = v - Math.min(r, g, b);
@@ -26,7 +36,17 @@ export function rgb2hsv(r: number, g: number, b: number, out: Float64Array | num
   out[2] = Number.isNaN(v) ? 0 : v;
 }
 
-/** hsv2rgb of one pixel, written into out[0..2]. */
+/**
+ * hsv2rgb of one pixel, written into out[0..2].
+ * @param h hue in [0, 1)
+ * @param s saturation
+ * @param v value
+ * @param out receives r, g, b
+ * @throws never
+ * @example
+ * const o = [0, 0, 0]; hsv2rgb(0, 1, 1, o);
+ * o // [1, 0, 0]
+ */
 export function hsv2rgb(h: number, s: number, v: number, out: Float64Array | number[]): void {
   const hi0 = Math.floor(h * 6);
   const f = h * 6 - hi0;

@@ -97,7 +97,8 @@ function context(img: Image8, opts: CorruptOptions): CorruptContext {
  * @throws UsageError for an unknown corruption (listing the 15), a severity outside 1..5, or an image
  *   that is not uint8 HxWx3; QrobustError when the addon lacks a library a corruption needs
  * @example
- * const out = await corrupt(img, 'fog', 3, new Rng(0)); out.width === img.width // true
+ * const out = await corrupt(img, 'fog', 3, new Rng(0));
+ * out.width === img.width // true
  */
 export async function corrupt(img: Image8, id: string, severity: number, rng: Rng, opts: CorruptOptions = {}): Promise<Image8> {
   const cid = checkCorruption(id);
@@ -120,7 +121,7 @@ export async function corrupt(img: Image8, id: string, severity: number, rng: Rn
  * @param opts as for {@link corrupt}
  * @throws UsageError as {@link corrupt}
  * @example
- * await corruptWithDraws(img, 'motion_blur', 2, { angle: 30 });
+ * (await corruptWithDraws(img, 'motion_blur', 2, { angle: 30 })).height // 32
  */
 export async function corruptWithDraws(img: Image8, id: string, severity: number, draws: unknown, opts: CorruptOptions = {}): Promise<Image8> {
   const cid = checkCorruption(id);

@@ -14,7 +14,8 @@ import { invalidOption } from '../util/errors.ts';
  * @param uniform01 a source of U[0, 1) numbers (e.g. `() => rng.uniform()`)
  * @throws UsageError when mapsize is not a power of two ≥ 2
  * @example
- * const m = plasmaFractal(8, 2, () => 0.5); m.length // 64
+ * const m = plasmaFractal(8, 2, () => 0.5);
+ * m.length // 64
  */
 export function plasmaFractal(mapsize: number, wibbleDecay: number, uniform01: () => number): Float64Array {
   if (!Number.isInteger(mapsize) || mapsize < 2 || (mapsize & (mapsize - 1)) !== 0) throw invalidOption('mapsize', 'a power of two >= 2', mapsize);
@@ -22,33 +23,48 @@ export function plasmaFractal(mapsize: number, wibbleDecay: number, uniform01: (
   const m = new Float64Array(N * N);
   let step = N;
   let wibble = 100;
-  const wib = (): number => wibble * (-wibble + (wibble - -wibble) * uniform01());
+  const kmax = N / 2;
+  const sq = new Float64Array(kmax * kmax);
+  const sq2 = new Float64Array(kmax * kmax);
+  const lt = new Float64Array(kmax * kmax);
+  const tt = new Float64Array(kmax * kmax);
   while (step >= 2) {
     const k = N / step;
     const h = step / 2;
+    const range = wibble - -wibble;
     // fill squares: corners (i*step, j*step); centre (i*step+h, j*step+h)
-    const sq = new Float64Array(k * k);
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) sq[i * k + j] = m[i * step * N + j * step]! + m[((i + 1) % k) * step * N + j * step]!;
-    const sq2 = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) {
+      const r0 = i * step * N;
+      const r1 = ((i + 1) % k) * step * N;
+      for (let j = 0; j < k; j++) sq[i * k + j] = m[r0 + j * step]! + m[r1 + j * step]!;
+    }
     for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) sq2[i * k + j] = sq[i * k + j]! + sq[i * k + ((j + 1) % k)]!;
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) m[(i * step + h) * N + j * step + h] = sq2[i * k + j]! / 4 + wib();
-    // fill diamonds
-    const dr = (i: number, j: number): number => m[(i * step + h) * N + j * step + h]!;
-    const ul = (i: number, j: number): number => m[i * step * N + j * step]!;
-    const lt = new Float64Array(k * k);
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-      const ldrsum = dr(i, j) + dr((i - 1 + k) % k, j);
-      const lulsum = ul(i, j) + ul(i, (j + 1) % k);
-      lt[i * k + j] = ldrsum + lulsum;
+    for (let i = 0; i < k; i++) {
+      const r = (i * step + h) * N + h;
+      for (let j = 0; j < k; j++) m[r + j * step] = sq2[i * k + j]! / 4 + wibble * (-wibble + range * uniform01());
     }
-    const tt = new Float64Array(k * k);
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-      const tdrsum = dr(i, j) + dr(i, (j - 1 + k) % k);
-      const tulsum = ul(i, j) + ul((i + 1) % k, j);
-      tt[i * k + j] = tdrsum + tulsum;
+    // fill diamonds from the centres (dr) and corners (ul), periodic neighbours (np.roll)
+    for (let i = 0; i < k; i++) {
+      const dRow = (i * step + h) * N + h;
+      const dUp = (((i - 1 + k) % k) * step + h) * N + h;
+      const uRow = i * step * N;
+      const uDown = ((i + 1) % k) * step * N;
+      for (let j = 0; j < k; j++) {
+        const js = j * step;
+        const jn = ((j + 1) % k) * step;
+        const jp = ((j - 1 + k) % k) * step;
+        lt[i * k + j] = (m[dRow + js]! + m[dUp + js]!) + (m[uRow + js]! + m[uRow + jn]!);
+        tt[i * k + j] = (m[dRow + js]! + m[dRow + jp]!) + (m[uRow + js]! + m[uDown + js]!);
+      }
     }
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) m[i * step * N + j * step + h] = lt[i * k + j]! / 4 + wib();
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) m[(i * step + h) * N + j * step] = tt[i * k + j]! / 4 + wib();
+    for (let i = 0; i < k; i++) {
+      const r = i * step * N + h;
+      for (let j = 0; j < k; j++) m[r + j * step] = lt[i * k + j]! / 4 + wibble * (-wibble + range * uniform01());
+    }
+    for (let i = 0; i < k; i++) {
+      const r = (i * step + h) * N;
+      for (let j = 0; j < k; j++) m[r + j * step] = tt[i * k + j]! / 4 + wibble * (-wibble + range * uniform01());
+    }
     step = step / 2;
     wibble /= wibbleDecay;
   }

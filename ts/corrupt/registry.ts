@@ -25,7 +25,8 @@ const registry = new Map<CorruptionId, CorruptionDef<CorruptionId, unknown>>();
  * @param def the definition
  * @throws UsageError for an id outside the 15, or one already registered
  * @example
- * // registerCorruption({ id: 'contrast', draw: () => null, apply: async (img) => img });
+ * // the 15 register themselves on import; a second registration of an id is refused:
+ * (() => { try { registerCorruption(corruptionDef('fog')); return 'registered'; } catch { return 'refused'; } })() // 'refused'
  */
 export function registerCorruption<K extends CorruptionId, D>(def: CorruptionDef<K, D>): void {
   if (!(CORRUPTIONS as readonly string[]).includes(def.id)) throw new UsageError(`Expected one of ${CORRUPTIONS.join(', ')} for corruption id but received '${def.id}'`);

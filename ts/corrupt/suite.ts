@@ -82,6 +82,7 @@ export interface SampleOptions extends CorruptOptions {
  * @throws UsageError as {@link corrupt}
  * @example
  * const x = await corruptSample(img, { corruption: 'snow', severity: 2 }, 0, 5);
+ * x.width // 32
  */
 export async function corruptSample(img: Parameters<typeof corrupt>[0], cell: CorruptionCell, seed: number, index: number, opts: SampleOptions = {}): Promise<Parameters<typeof corrupt>[0]> {
   const out = await corrupt(img, cell.corruption, cell.severity, sampleRng(seed, cell.corruption, cell.severity, index), opts);

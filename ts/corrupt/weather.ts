@@ -108,7 +108,15 @@ registerCorruption<'frost', FrostDraws>({
   },
 });
 
-/** The plasma map size for an image: the column's (256/64/32), grown to a power of two covering it. */
+/**
+ * The plasma map size for an image: the column's (256/64/32), grown to a power of two covering it.
+ * @param column table column
+ * @param height image height
+ * @param width image width
+ * @throws never
+ * @example
+ * fogMapsize(224, 300, 200) // 512
+ */
 export function fogMapsize(column: Column, height: number, width: number): number {
   let m = FOG_MAPSIZE[column];
   while (m < Math.max(height, width)) m *= 2;

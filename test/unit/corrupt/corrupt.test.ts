@@ -46,6 +46,18 @@ describe('corrupt', function () {
     });
   }
 
+  it('non-square images (80 wide, 48 high): all 15 run and keep the shape', async () => {
+    const data = new Uint8Array(48 * 80 * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 13) % 256;
+    const img = { data, width: 80, height: 48, channels: 3 };
+    for (const id of CORRUPTIONS) {
+      const out = await corrupt(img, id, 4, new Rng(2));
+      assert.equal(out.width, 80, id);
+      assert.equal(out.height, 48, id);
+      assert.equal(out.data.length, data.length, id);
+    }
+  });
+
   it('deterministic corruptions take no draws', async () => {
     const img = scene(32);
     for (const id of ['defocus_blur', 'zoom_blur', 'brightness', 'contrast', 'pixelate', 'jpeg_compression'] as const) {
