@@ -1,6 +1,6 @@
 // Fast int8 convolution (issue 5) == reference (intq::conv_acc + intq::requantize with inner = oh*ow), bit
 // for bit, on every kernel this CPU can run: 1x1 direct path, im2col path (kernel 1..3, stride 1..2,
-// dilation 1..2, asymmetric padding), groups incl. depthwise, batch 1..2, s8 / u8, int4 / int2 weights,
+// dilation 1..2, asymmetric padding), groups, the direct depthwise path, batch 1..2, s8 / u8, int4 / int2 weights,
 // extreme / per-channel zero points, every requantization variant, int32 accumulators, 1..3 threads.
 #include <algorithm>
 #include <cstring>
@@ -33,12 +33,12 @@ std::vector<std::string> reachable() {
   return r;
 }
 
-int one_case(qrb::test::Rng& rng, bool force_direct, bool big = false) {
+int one_case(qrb::test::Rng& rng, bool force_direct, bool big = false, bool force_dw = false) {
   ConvShape s;
   s.n = size_t(rng.range(1, 2));
   s.groups = size_t(std::vector<int>{1, 1, 1, 2, 3}[rng.range(0, 4)]);
   const size_t cg = size_t(rng.range(1, 9)), ocg = size_t(rng.range(1, 20));
-  const bool depthwise = rng.range(0, 5) == 0;
+  const bool depthwise = force_dw || rng.range(0, 5) == 0;
   if (depthwise) {
     s.groups = size_t(rng.range(2, 12));
     s.c = s.oc = s.groups;
@@ -169,6 +169,7 @@ QRB_TEST(intq_fast_conv, random_shapes_every_kernel) {
     for (int r = 0; r < 150 && failures < 3; ++r) failures += one_case(rng, false);
     for (int r = 0; r < 60 && failures < 3; ++r) failures += one_case(rng, true);
     for (int r = 0; r < 8 && failures < 3; ++r) failures += one_case(rng, false, true);
+    for (int r = 0; r < 60 && failures < 3; ++r) failures += one_case(rng, false, false, true);  // direct depthwise
   }
   qrb::set_isa_cap("native");
   QRB_CHECK_EQ(failures, 0);

@@ -7,8 +7,8 @@
 //   (VPDPBUSD, XOR-0x80), s8_gemm_4x16_neon (SMULL+SADALP, exact), s8_gemm_4x16_neondot (SDOT).
 // Conv: NCHW input -> NHWC a' image (offset applied) -> im2col rows with K ordered (ky, kx, c) (1x1 stride-1
 // convs use the NHWC image directly; other unpadded 1x1 convs gather rows from NCHW) -> the same GEMM into
-// a [pixel][oc] tile buffer -> one blocked transpose into NCHW output. Groups run as one GEMM each
-// (depthwise included, correct but not fast: no direct depthwise kernel yet).
+// a [pixel][oc] tile buffer -> one blocked transpose into NCHW output. Groups run as one GEMM each;
+// depthwise (groups == c == oc) has its own direct NCHW loop (dw_chunk).
 // Test: ctest -R intq_fast (native/tests/test_intq_fast_*.cc: every kernel vs intq::gemm_acc/conv_acc +
 // requantize, bit for bit). Bench: npm run bench:kernels.
 #include <algorithm>
@@ -718,6 +718,69 @@ void transpose_out(void* p, size_t i) {
 
 }  // namespace
 
+namespace {
+
+// Depthwise (groups == c == oc) runs directly on NCHW, one channel plane at a time: a GEMM with N = 1 and
+// K = kh*kw would waste the tile. Padded taps add (zx - zx)(w - zw) = 0 in the reference, so they are
+// skipped; the valid output-column range of each tap is computed once so the inner loop is a plain
+// (auto-vectorisable) multiply-add over contiguous columns for stride 1. Sums wrap in uint32 as the
+// reference does. Portable C++: every ISA runs it.
+struct DwCtx {
+  const ConvShape* s;
+  size_t oh, ow;
+  const PackedConv* pw;
+  const void* x;  // image b, NCHW
+  DType st;
+  int32_t zx;
+  const int32_t* bias;
+  const TileArgs* t;  // epilogue over global channels; out = image b, transposed [c][pixel]
+  size_t chunks;
+};
+
+void dw_chunk(void* p, size_t i) {
+  const DwCtx& q = *static_cast<const DwCtx*>(p);
+  const ConvShape& s = *q.s;
+  const size_t c0 = s.c * i / q.chunks, c1 = s.c * (i + 1) / q.chunks;
+  const size_t khw = s.kh * s.kw;
+  std::vector<uint32_t> acc(q.ow);
+  std::vector<int32_t> wk(khw), xr(s.w);
+  for (size_t ch = c0; ch < c1; ++ch) {
+    const PackedWeights& w = *q.pw->groups[ch];
+    for (size_t t = 0; t < khw; ++t) wk[t] = int32_t(w.v[t]) - w.zv[0];
+    const size_t plane = ch * s.h * s.w;
+    for (size_t oy = 0; oy < q.oh; ++oy) {
+      std::fill(acc.begin(), acc.end(), q.bias ? uint32_t(q.bias[ch]) : 0u);
+      for (size_t ky = 0; ky < s.kh; ++ky) {
+        const size_t iy_p = oy * s.stride_h + ky * s.dil_h;
+        if (iy_p < s.pad_t || iy_p - s.pad_t >= s.h) continue;
+        const size_t row = plane + (iy_p - s.pad_t) * s.w;
+        for (size_t ix = 0; ix < s.w; ++ix)
+          xr[ix] = (q.st == DType::kS8 ? int32_t(static_cast<const int8_t*>(q.x)[row + ix])
+                                       : int32_t(static_cast<const uint8_t*>(q.x)[row + ix])) - q.zx;
+        for (size_t kx = 0; kx < s.kw; ++kx) {
+          const int32_t wv = wk[ky * s.kw + kx];
+          // valid ox: pad_l <= ox*stride + kx*dil < pad_l + w
+          const size_t base = kx * s.dil_w;
+          size_t lo = 0;
+          if (base < s.pad_l) lo = (s.pad_l - base + s.stride_w - 1) / s.stride_w;
+          const size_t lim = s.pad_l + s.w;  // ox*stride + base < lim
+          if (base >= lim) continue;
+          size_t hi = std::min(q.ow, (lim - base + s.stride_w - 1) / s.stride_w);
+          if (lo >= hi) continue;
+          const int32_t* xs = xr.data() + (lo * s.stride_w + base - s.pad_l);
+          if (s.stride_w == 1)
+            for (size_t ox = lo; ox < hi; ++ox) acc[ox] += uint32_t(xs[ox - lo] * wv);
+          else
+            for (size_t ox = lo; ox < hi; ++ox) acc[ox] += uint32_t(xs[(ox - lo) * s.stride_w] * wv);
+        }
+      }
+      store_tile_generic(*q.t, reinterpret_cast<const int32_t*>(acc.data()), 1, oy * q.ow, q.ow, ch, 1);
+    }
+  }
+}
+
+}  // namespace
+
 Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t x_zp, const int32_t* bias,
             size_t bias_len, const Epilogue& ep, void* out, size_t out_len, int threads) {
   const std::string fn = "conv";
@@ -752,6 +815,17 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
   std::vector<float> m32_all;
   if (Status st = setup_epilogue(ep, s.oc, fn, &base, &m32_all, s.oc); !st.ok) return st;
   threads = resolve_threads(threads);
+  if (s.groups == s.c && s.oc == s.c && s.groups > 1) {
+    TileArgs t = base;
+    t.m = ohw, t.n = s.oc, t.ldo = ohw, t.transposed = true;
+    for (size_t b = 0; b < s.n; ++b) {
+      t.out = static_cast<uint8_t*>(out) + b * s.oc * ohw * (ep.requant ? 1 : 4);
+      DwCtx dc{&s, oh, ow, &pw, static_cast<const uint8_t*>(x.data) + b * s.c * hw, x.dtype, x_zp, bias, &t,
+               std::min<size_t>(s.c, size_t(threads) * 4)};
+      parallel_for(threads, dc.chunks, dw_chunk, &dc);
+    }
+    return Status::Ok();
+  }
   const int off = a_offset(kd, x.dtype);
   const int32_t za = x_zp + off;
   const size_t eb = a_elem_bytes(kd->akind);
