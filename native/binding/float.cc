@@ -122,6 +122,87 @@ static Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+static void check_c_vec(Napi::Env env, const std::pair<float*, size_t>& v, size_t c, const std::string& where) {
+  if (v.first && v.second != c)
+    throw Napi::RangeError::New(env, where + ": expected " + std::to_string(c) + " floats but received " + std::to_string(v.second));
+}
+
+// f32BnStats(n, c, hw, x, mean, var)
+static Napi::Value BnStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string fn = "f32BnStats";
+  const int64_t n = int64_t(arg_size(info, 0, fn + "(n)")), c = int64_t(arg_size(info, 1, fn + "(c)")),
+                hw = int64_t(arg_size(info, 2, fn + "(hw)"));
+  auto x = f32_arg(info, 3, fn + "(x)");
+  auto mean = f32_arg(info, 4, fn + "(mean)");
+  auto var = f32_arg(info, 5, fn + "(var)");
+  check_c_vec(env, var, mean.second, fn + "(var)");
+  check(env, f32_bn_stats(n, c, hw, x.first, x.second, mean.first, var.first, mean.second));
+  return env.Undefined();
+}
+
+// f32BnApply(n, c, hw, x, mean, var, gamma|null, beta|null, eps, y)
+static Napi::Value BnApply(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string fn = "f32BnApply";
+  const int64_t n = int64_t(arg_size(info, 0, fn + "(n)")), c = int64_t(arg_size(info, 1, fn + "(c)")),
+                hw = int64_t(arg_size(info, 2, fn + "(hw)"));
+  auto x = f32_arg(info, 3, fn + "(x)");
+  auto mean = f32_arg(info, 4, fn + "(mean)");
+  auto var = f32_arg(info, 5, fn + "(var)");
+  auto gamma = f32_arg(info, 6, fn + "(gamma)", true);
+  auto beta = f32_arg(info, 7, fn + "(beta)", true);
+  const double eps = arg_number(info, 8, fn + "(eps)");
+  auto y = f32_arg(info, 9, fn + "(y)");
+  for (auto* v : {&var, &gamma, &beta}) check_c_vec(env, *v, mean.second, fn + "(per-channel vector)");
+  check(env, f32_bn_apply(n, c, hw, x.first, x.second, mean.first, var.first, gamma.first, beta.first, mean.second,
+                          float(eps), y.first, y.second));
+  return env.Undefined();
+}
+
+// f32BnBackward(n, c, hw, x, dy, mean, var, gamma|null, eps, batchStats, dx|null, dgamma|null, dbeta|null)
+static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string fn = "f32BnBackward";
+  const int64_t n = int64_t(arg_size(info, 0, fn + "(n)")), c = int64_t(arg_size(info, 1, fn + "(c)")),
+                hw = int64_t(arg_size(info, 2, fn + "(hw)"));
+  auto x = f32_arg(info, 3, fn + "(x)");
+  auto dy = f32_arg(info, 4, fn + "(dy)");
+  auto mean = f32_arg(info, 5, fn + "(mean)");
+  auto var = f32_arg(info, 6, fn + "(var)");
+  auto gamma = f32_arg(info, 7, fn + "(gamma)", true);
+  const double eps = arg_number(info, 8, fn + "(eps)");
+  if (!info[9].IsBoolean()) throw_type(env, fn + "(batchStats)", "boolean", info[9]);
+  const bool batch = info[9].As<Napi::Boolean>().Value();
+  auto dx = f32_arg(info, 10, fn + "(dx)", true);
+  auto dgamma = f32_arg(info, 11, fn + "(dgamma)", true);
+  auto dbeta = f32_arg(info, 12, fn + "(dbeta)", true);
+  if (dy.second != x.second) throw Napi::RangeError::New(env, fn + "(dy): length differs from x");
+  if (dx.first && dx.second != x.second) throw Napi::RangeError::New(env, fn + "(dx): length differs from x");
+  for (auto* v : {&var, &gamma, &dgamma, &dbeta}) check_c_vec(env, *v, mean.second, fn + "(per-channel vector)");
+  check(env, f32_bn_backward(n, c, hw, x.first, dy.first, x.second, mean.first, var.first, gamma.first, mean.second,
+                             float(eps), batch, dx.first, dgamma.first, dbeta.first));
+  return env.Undefined();
+}
+
+static Napi::Value Relu(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = f32_arg(info, 0, "f32Relu(x)");
+  auto y = f32_arg(info, 1, "f32Relu(y)");
+  check(env, f32_relu(x.first, x.second, y.first, y.second));
+  return env.Undefined();
+}
+
+static Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = f32_arg(info, 0, "f32ReluBackward(x)");
+  auto dy = f32_arg(info, 1, "f32ReluBackward(dy)");
+  auto dx = f32_arg(info, 2, "f32ReluBackward(dx)");
+  if (dy.second != x.second) throw Napi::RangeError::New(env, "f32ReluBackward(dy): length differs from x");
+  check(env, f32_relu_backward(x.first, dy.first, x.second, dx.first, dx.second));
+  return env.Undefined();
+}
+
 static Napi::Value FloatInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -144,6 +225,11 @@ void init_float(Napi::Env env, Napi::Object exports) {
   exports.Set("f32Conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData, "f32Conv2dBackwardData"));
   exports.Set("f32Conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights, "f32Conv2dBackwardWeights"));
   exports.Set("f32Gemm", Napi::Function::New(env, Gemm, "f32Gemm"));
+  exports.Set("f32BnStats", Napi::Function::New(env, BnStats, "f32BnStats"));
+  exports.Set("f32BnApply", Napi::Function::New(env, BnApply, "f32BnApply"));
+  exports.Set("f32BnBackward", Napi::Function::New(env, BnBackward, "f32BnBackward"));
+  exports.Set("f32Relu", Napi::Function::New(env, Relu, "f32Relu"));
+  exports.Set("f32ReluBackward", Napi::Function::New(env, ReluBackward, "f32ReluBackward"));
 }
 
 }  // namespace qrb::binding

@@ -6,6 +6,7 @@
 import { invalidOption, UsageError } from '../util/errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { broadcastIndex, broadcastShapes, numel, type Shape } from '../tensor/shape.ts';
+import { getFloatBackend, reluBackward, reluForward } from '../tensor/float-kernels.ts';
 import { record } from './graph.ts';
 
 function asTensor(name: string, v: Tensor | number): Tensor {
@@ -157,8 +158,13 @@ export function neg(x: Tensor): Tensor {
 
 /** max(x, 0); gradient 1 where x > 0. @example relu(Tensor.from([-1, 2])).toArray() // [0, 2] */
 export function relu(x: Tensor): Tensor {
-  // Hot in every CNN: written out instead of going through the generic (megamorphic) unary helper.
+  // Hot in every CNN: native and threaded unless the float backend is 'ref'; the loops below are the
+  // reference (written out instead of going through the generic, megamorphic unary helper).
   if (!(x instanceof Tensor)) throw invalidOption('x', 'a Tensor', x);
+  if (getFloatBackend() !== 'ref') {
+    const y = reluForward(x);
+    return record('relu', [x], y, (g) => [reluBackward(x, g)]);
+  }
   const xd = x.contiguous().data;
   const out = Tensor.zeros(x.shape);
   const o = out.data;

@@ -6,11 +6,13 @@
  *   running_mean ← (1 − momentum)·running_mean + momentum·mean
  *   running_var  ← (1 − momentum)·running_var  + momentum·var·M/(M − 1)   (unbiased, M = N·H·W)
  * Evaluation: normalise with the running statistics (a per-channel affine map).
- * Statistics accumulate in float64.
+ * Statistics accumulate in float64. The loops below are the reference; unless the float backend is
+ * 'ref', the same computation runs in native code (threaded over channels, ts/tensor/float-kernels.ts).
  */
 import { invalidOption, UsageError } from '../util/errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { fmtShape } from '../tensor/shape.ts';
+import { bnApply, bnBackward, bnStats, getFloatBackend } from '../tensor/float-kernels.ts';
 import { needsGrad, record } from './graph.ts';
 
 export interface BatchNormOptions {
@@ -50,6 +52,7 @@ export function batchnorm2d(x: Tensor, weight: Tensor | null, bias: Tensor | nul
   const hw = h * w;
   const m = n * hw;
   if (useBatch && m < 2 && training) throw new UsageError(`batchnorm2d: training needs more than one value per channel but received ${fmtShape(x.shape)}`);
+  if (getFloatBackend() !== 'ref') return batchnormNative(x, weight, bias, runningMean, runningVar, training, useBatch, momentum, eps);
   const xd = x.contiguous().data;
   const mean = new Float64Array(c);
   const invstd = new Float64Array(c);
@@ -147,5 +150,38 @@ export function batchnorm2d(x: Tensor, weight: Tensor | null, bias: Tensor | nul
     const dgamma = weight && needsGrad(weight) ? Tensor.from(Float32Array.from(sgx), [c]) : null;
     const dbeta = bias && needsGrad(bias) ? Tensor.from(Float32Array.from(sg), [c]) : null;
     return [dx, ...(weight ? [dgamma] : []), ...(bias ? [dbeta] : [])];
+  });
+}
+
+/** The native path of {@link batchnorm2d} (same arguments, already checked). */
+function batchnormNative(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null,
+  training: boolean, useBatch: boolean, momentum: number, eps: number): Tensor {
+  const [n, , h, w] = x.shape as [number, number, number, number];
+  const m = n * h * w;
+  let mean: Float32Array;
+  let variance: Float32Array;
+  if (useBatch) {
+    ({ mean, variance } = bnStats(x));
+    if (training && runningMean && runningVar) {
+      const rm = runningMean.data;
+      const rv = runningVar.data;
+      for (let ch = 0; ch < mean.length; ch++) {
+        rm[ch] = (1 - momentum) * rm[ch]! + momentum * mean[ch]!;
+        rv[ch] = (1 - momentum) * rv[ch]! + momentum * ((variance[ch]! * m) / (m - 1));
+      }
+    }
+  } else {
+    // copies: the running statistics may change before backward runs
+    mean = runningMean!.contiguous().data.slice();
+    variance = runningVar!.contiguous().data.slice();
+  }
+  const gam = weight ? weight.contiguous().data : null;
+  const out = bnApply(x, mean, variance, gam, bias ? bias.contiguous().data : null, eps);
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record('batchnorm2d', inputs, out, (g) => {
+    const r = bnBackward(x, g, mean, variance, gam, eps, useBatch, {
+      dx: needsGrad(x), dgamma: weight !== null && needsGrad(weight), dbeta: bias !== null && needsGrad(bias),
+    });
+    return [r.dx, ...(weight ? [r.dgamma] : []), ...(bias ? [r.dbeta] : [])];
   });
 }

@@ -36,4 +36,14 @@ export interface FloatNative {
   f32Conv2dBackwardWeights(p: Conv2dGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, backend: FloatBackendName): void;
   f32Gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number, backend: FloatBackendName): void;
+  /** Per-channel mean and biased variance of x [n, c, hw]. */
+  f32BnStats(n: number, c: number, hw: number, x: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  /** y = (x − mean)/√(var + eps)·γ + β (γ, β null = 1, 0). */
+  f32BnApply(n: number, c: number, hw: number, x: Float32Array, mean: Float32Array, variance: Float32Array,
+    gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array): void;
+  /** Gradients of f32BnApply; batchStats adds the mean/variance terms (training). Null outputs are skipped. */
+  f32BnBackward(n: number, c: number, hw: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
+    gamma: Float32Array | null, eps: number, batchStats: boolean, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null): void;
+  f32Relu(x: Float32Array, y: Float32Array): void;
+  f32ReluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
 }

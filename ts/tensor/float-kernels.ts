@@ -199,3 +199,75 @@ function expectShape(name: string, t: Tensor, want: number[]): void {
     throw new UsageError(`Expected shape ${fmtShape(want)} for ${name} but received ${t instanceof Tensor ? fmtShape(t.shape) : String(t)}`);
   }
 }
+
+// ---- batchnorm and ReLU kernels (native, threaded; the TS loops in ts/autograd are their reference) ----
+
+function nchw(name: string, x: Tensor): [number, number, number] {
+  if (!(x instanceof Tensor) || x.ndim !== 4) throw invalidOption(name, 'a 4-d NCHW tensor', x instanceof Tensor ? fmtShape(x.shape) : x);
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  if (n * c * h * w === 0) throw invalidOption(name, 'a non-empty tensor', fmtShape(x.shape));
+  return [n, c, h * w];
+}
+
+function perChannel(name: string, v: Float32Array | null, c: number): void {
+  if (v !== null && (!(v instanceof Float32Array) || v.length !== c)) throw invalidOption(name, `a Float32Array of ${c} values or null`, v);
+}
+
+/**
+ * Per-channel mean and biased variance of an NCHW tensor (double accumulation).
+ * @throws UsageError when x is not a non-empty 4-d tensor
+ * @example
+ * bnStats(Tensor.from([1, 3], [2, 1, 1, 1])).variance[0] // 1
+ */
+export function bnStats(x: Tensor): { mean: Float32Array; variance: Float32Array } {
+  const [n, c, hw] = nchw('x', x);
+  const mean = new Float32Array(c);
+  const variance = new Float32Array(c);
+  native().f32BnStats(n, c, hw, x.contiguous().data, mean, variance);
+  return { mean, variance };
+}
+
+/**
+ * y = (x − mean)/√(variance + eps)·γ + β per channel (not recorded).
+ * @throws UsageError on mismatching lengths or eps ≤ 0
+ */
+export function bnApply(x: Tensor, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number): Tensor {
+  const [n, c, hw] = nchw('x', x);
+  for (const [k, v] of [['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]] as const) perChannel(k, v, c);
+  if (typeof eps !== 'number' || !(eps > 0)) throw invalidOption('eps', 'number > 0', eps);
+  const y = Tensor.zeros(x.shape);
+  native().f32BnApply(n, c, hw, x.contiguous().data, mean, variance, gamma, beta, eps, y.data);
+  return y;
+}
+
+/**
+ * Gradients of {@link bnApply} for an output gradient dy; `batchStats` when mean/variance came from x.
+ * @throws UsageError on mismatching shapes or lengths
+ */
+export function bnBackward(x: Tensor, dy: Tensor, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, batchStats: boolean,
+  want: { dx: boolean; dgamma: boolean; dbeta: boolean }): { dx: Tensor | null; dgamma: Tensor | null; dbeta: Tensor | null } {
+  const [n, c, hw] = nchw('x', x);
+  expectShape('dy', dy, [...x.shape]);
+  for (const [k, v] of [['mean', mean], ['variance', variance], ['gamma', gamma]] as const) perChannel(k, v, c);
+  const dx = want.dx ? Tensor.zeros(x.shape) : null;
+  const dgamma = want.dgamma ? Tensor.zeros([c]) : null;
+  const dbeta = want.dbeta ? Tensor.zeros([c]) : null;
+  native().f32BnBackward(n, c, hw, x.contiguous().data, dy.contiguous().data, mean, variance, gamma, eps, batchStats, dx ? dx.data : null, dgamma ? dgamma.data : null, dbeta ? dbeta.data : null);
+  return { dx, dgamma, dbeta };
+}
+
+/** max(x, 0), threaded (not recorded). @example reluForward(Tensor.from([-1, 2])).toArray() // [0, 2] */
+export function reluForward(x: Tensor): Tensor {
+  if (!(x instanceof Tensor)) throw invalidOption('x', 'a Tensor', x);
+  const y = Tensor.zeros(x.shape);
+  if (y.size > 0) native().f32Relu(x.contiguous().data, y.data);
+  return y;
+}
+
+/** dy where x > 0, else 0 (not recorded). @throws UsageError when shapes differ */
+export function reluBackward(x: Tensor, dy: Tensor): Tensor {
+  expectShape('dy', dy, [...x.shape]);
+  const dx = Tensor.zeros(x.shape);
+  if (dx.size > 0) native().f32ReluBackward(x.contiguous().data, dy.contiguous().data, dx.data);
+  return dx;
+}

@@ -81,3 +81,27 @@ int float_threads();
 std::string dnnl_version_string();
 
 }  // namespace qrb
+
+namespace qrb {
+
+// ---- batch normalisation and ReLU (native/kernels/float/f32-bn-relu.cc) ---------------------------
+// Plain C++ threaded over channels / chunks (float_threads()); statistics in double. Their reference
+// is the TS implementation in ts/autograd (test/parity/float-bn-relu.test.ts compares the two).
+// x, y, dy, dx: [n, c, hw] contiguous; per-channel vectors have c entries; gamma/beta may be null (1/0).
+// Per-channel mean and biased variance of x.
+Status f32_bn_stats(int64_t n, int64_t c, int64_t hw, const float* x, size_t x_len, float* mean, float* var,
+                    size_t c_len);
+// y = (x - mean) / sqrt(var + eps) * gamma + beta.
+Status f32_bn_apply(int64_t n, int64_t c, int64_t hw, const float* x, size_t x_len, const float* mean,
+                    const float* var, const float* gamma, const float* beta, size_t c_len, float eps, float* y,
+                    size_t y_len);
+// Gradients of y = bn(x); batch_stats: mean/var were computed from x (training), so dx has the mean and
+// variance terms. dx, dgamma, dbeta may each be null.
+Status f32_bn_backward(int64_t n, int64_t c, int64_t hw, const float* x, const float* dy, size_t x_len,
+                       const float* mean, const float* var, const float* gamma, size_t c_len, float eps,
+                       bool batch_stats, float* dx, float* dgamma, float* dbeta);
+// y = max(x, 0); dx = dy where x > 0.
+Status f32_relu(const float* x, size_t len, float* y, size_t y_len);
+Status f32_relu_backward(const float* x, const float* dy, size_t len, float* dx, size_t dx_len);
+
+}  // namespace qrb

@@ -1,0 +1,77 @@
+// Batchnorm statistics / apply / backward and ReLU kernels: hand-computed values, the backward
+// against central differences of apply (in double, on a small tensor), thread-split sizes, and
+// named errors for bad sizes. The TS reference comparison is test/parity/float-bn-relu.test.ts.
+#include <cmath>
+#include <vector>
+
+#include "harness.h"
+#include "qrb/float.h"
+
+QRB_TEST(float_bn, hand_computed_stats_and_apply) {
+  // n = 2, c = 2, hw = 2: channel 0 holds {1, 2, 3, 6}, channel 1 holds {0, 0, 4, 4}
+  const float x[8] = {1, 2, 0, 0, 3, 6, 4, 4};
+  float mean[2], var[2], y[8];
+  QRB_CHECK(qrb::f32_bn_stats(2, 2, 2, x, 8, mean, var, 2).ok);
+  QRB_CHECK_EQ(mean[0], 3.0f);
+  QRB_CHECK_EQ(var[0], 3.5f);
+  QRB_CHECK_EQ(mean[1], 2.0f);
+  QRB_CHECK_EQ(var[1], 4.0f);
+  const float gamma[2] = {2, 1}, beta[2] = {0, 1};
+  QRB_CHECK(qrb::f32_bn_apply(2, 2, 2, x, 8, mean, var, gamma, beta, 2, 1e-5f, y, 8).ok);
+  QRB_CHECK(std::fabs(y[2] - (0.0f - 2.0f) / std::sqrt(4.00001f) - 1.0f) < 1e-6f);
+  QRB_CHECK(std::fabs(y[0] - 2.0f * (1.0f - 3.0f) / std::sqrt(3.50001f)) < 1e-6f);
+}
+
+QRB_TEST(float_bn, backward_matches_finite_differences) {
+  // L = Σ r·bn(x) with batch statistics; dL/dx by central differences of stats+apply.
+  const int64_t n = 3, c = 2, hw = 5, len = n * c * hw;
+  qrb::test::Rng rng(12);
+  std::vector<float> x(len), r(len), dx(len), mean(c), var(c), y(len);
+  for (auto& v : x) v = float(int64_t(rng.next() % 2001) - 1000) / 500.0f;
+  for (auto& v : r) v = float(int64_t(rng.next() % 2001) - 1000) / 1000.0f;
+  const float gamma[2] = {1.5f, -0.5f}, beta[2] = {0.1f, 0.2f};
+  auto loss = [&](const std::vector<float>& xx) {
+    std::vector<float> m(c), v(c), yy(len);
+    qrb::f32_bn_stats(n, c, hw, xx.data(), len, m.data(), v.data(), c);
+    qrb::f32_bn_apply(n, c, hw, xx.data(), len, m.data(), v.data(), gamma, beta, c, 1e-5f, yy.data(), len);
+    double s = 0;
+    for (int64_t i = 0; i < len; ++i) s += double(r[i]) * yy[i];
+    return s;
+  };
+  QRB_CHECK(qrb::f32_bn_stats(n, c, hw, x.data(), len, mean.data(), var.data(), c).ok);
+  QRB_CHECK(qrb::f32_bn_backward(n, c, hw, x.data(), r.data(), len, mean.data(), var.data(), gamma, c, 1e-5f, true,
+                                 dx.data(), nullptr, nullptr).ok);
+  for (int64_t i = 0; i < len; ++i) {
+    std::vector<float> xp = x, xm = x;
+    xp[i] += 1e-2f;
+    xm[i] -= 1e-2f;
+    const double num = (loss(xp) - loss(xm)) / double(xp[i] - xm[i]);
+    QRB_CHECK(std::fabs(num - dx[i]) <= 2e-3 + 1e-2 * std::fabs(num));
+  }
+}
+
+QRB_TEST(float_bn, relu_values_and_split_sizes) {
+  for (size_t len : {size_t(1), size_t(65535), size_t(65536), size_t(200003)}) {
+    std::vector<float> x(len), y(len), dy(len, 2.0f), dx(len);
+    for (size_t i = 0; i < len; ++i) x[i] = (i % 3 == 0) ? -1.0f : float(i % 7);
+    QRB_CHECK(qrb::f32_relu(x.data(), len, y.data(), len).ok);
+    QRB_CHECK(qrb::f32_relu_backward(x.data(), dy.data(), len, dx.data(), len).ok);
+    for (size_t i = 0; i < len; ++i) {
+      QRB_CHECK_EQ(y[i], x[i] > 0 ? x[i] : 0.0f);
+      QRB_CHECK_EQ(dx[i], x[i] > 0 ? 2.0f : 0.0f);
+    }
+  }
+}
+
+QRB_TEST(float_bn, bad_arguments_are_errors) {
+  std::vector<float> x(12), m(3), v(3), y(12);
+  QRB_CHECK(qrb::f32_bn_stats(2, 3, 2, x.data(), 12, m.data(), v.data(), 3).ok);
+  QRB_CHECK(!qrb::f32_bn_stats(2, 3, 2, x.data(), 11, m.data(), v.data(), 3).ok);
+  QRB_CHECK(!qrb::f32_bn_stats(2, 3, 2, x.data(), 12, m.data(), v.data(), 2).ok);
+  QRB_CHECK(!qrb::f32_bn_stats(0, 3, 2, x.data(), 0, m.data(), v.data(), 3).ok);
+  QRB_CHECK(!qrb::f32_bn_apply(2, 3, 2, x.data(), 12, m.data(), v.data(), nullptr, nullptr, 3, 0.0f, y.data(), 12).ok);
+  QRB_CHECK(!qrb::f32_bn_apply(2, 3, 2, x.data(), 12, m.data(), v.data(), nullptr, nullptr, 3, 1e-5f, y.data(), 11).ok);
+  QRB_CHECK(!qrb::f32_bn_backward(2, 3, 2, nullptr, y.data(), 12, m.data(), v.data(), nullptr, 3, 1e-5f, true,
+                                  y.data(), nullptr, nullptr).ok);
+  QRB_CHECK(!qrb::f32_relu(x.data(), 12, y.data(), 11).ok);
+}
