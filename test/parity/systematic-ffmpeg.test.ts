@@ -6,7 +6,8 @@
  *   through `preprocess --decode-only` (the CLI, in process) for the colour 4:2:0 and 4:4:4 files and
  *   through the batch decoder for all;
  * - one ffmpeg process for many images of different sizes gives the same bytes as one process per file
- *   (`-autoscale 0` keeps each frame's own size);
+ *   (`-autoscale 0` keeps each frame's own size), also on the issue-6 fixtures (progressive, restart
+ *   markers, 4:2:2, 4:4:0, CMYK, 1x1) when they are generated;
  * - a corrupt or non-JPEG file in a batch fails alone, with its name; the others still decode exactly;
  * - a missing ffmpeg program is a named error.
  */
@@ -16,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FfmpegNotFoundError, ffmpegDecodeMany, jpegFrameSize } from '../../ts/systematic/ffmpeg.ts';
 import { decodeManyWith } from '../../ts/systematic/preprocess.ts';
-import { compareBytes, runCliInProcess } from '../unit/systematic/pil-fixtures.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import { FIXTURE_DIR, compareBytes, pilFixtures, runCliInProcess } from '../unit/systematic/pil-fixtures.ts';
 import { committedJpegs, ffmpegPresent, ffmpegProgramRgb, readPngRgb } from '../unit/systematic/opencv-fixtures.ts';
 
 const ACCURATE = 'bilinear+accurate_rnd+full_chroma_int';
@@ -60,6 +62,18 @@ describe('parity: dec-ffmpeg against the ffmpeg program', function () {
     const items = [...jpegs, ...jpegs.slice().reverse()].map((j) => ({ bytes: j.bytes, file: j.name, path: j.path }));
     const out = await ffmpegDecodeMany(items);
     assert.equal(out.length, items.length);
+    out.forEach((o, i) => {
+      assert.ok(!(o instanceof Error), String(o));
+      assert.equal(compareBytes(o.data, ffmpegProgramRgb(items[i]!.path)).mismatches, 0, items[i]!.file);
+    });
+  });
+
+  it('one process for the issue-6 fixtures (progressive, restarts, 4:2:2, 4:4:0, CMYK, 1x1) gives the per-file bytes', async function () {
+    if (!pilFixtures()) return this.skip();
+    const dir = join(FIXTURE_DIR, 'jpeg');
+    const items = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().map((f) => ({ file: f, path: join(dir, f), bytes: new Uint8Array(readFileSync(join(dir, f))) }));
+    assert.ok(items.length >= 12);
+    const out = await ffmpegDecodeMany(items);
     out.forEach((o, i) => {
       assert.ok(!(o instanceof Error), String(o));
       assert.equal(compareBytes(o.data, ffmpegProgramRgb(items[i]!.path)).mismatches, 0, items[i]!.file);
