@@ -11,7 +11,7 @@
  *
  *   npm run bench:kernels                      table
  *   npm run bench:kernels -- --json            one JSON array of rows {name, shape, threads, ours_gops, peer, peer_gops, ratio}
- *   options: --reps N (default 7)  --threads 1,2  --only gemm|conv|gemv  --quick (fewer conv shapes)
+ *   options: --reps N (default 7; GEMM and GEMV rows take at least 15)  --threads 1,2  --only gemm|conv|gemv  --quick (fewer conv shapes)
  *
  * The addon comes from $QROBUST_ADDON or build/Release (ts/native/binding.ts).
  */
@@ -277,8 +277,9 @@ async function main(): Promise<void> {
   if (!args.json) console.log(`kernel ${info.gemm}; onnxruntime-node ${ort.env.versions.node ?? '?'}; reps ${args.reps} (median, interleaved)`);
   for (const t of args.threads) {
     if (!args.only || args.only === 'gemm') {
-      log(await gemmRow('int8 gemm', 1024, 1024, 1024, t, args.reps, rng.fork(`g1-${t}`)));
-      log(await gemmRow('int8 gemm', 256, 2048, 2048, t, args.reps, rng.fork(`g2-${t}`)));
+      // a GEMM run is ~5 ms: take at least 15 interleaved pairs so one preemption does not move the median
+      log(await gemmRow('int8 gemm', 1024, 1024, 1024, t, Math.max(args.reps, 15), rng.fork(`g1-${t}`)));
+      log(await gemmRow('int8 gemm', 256, 2048, 2048, t, Math.max(args.reps, 15), rng.fork(`g2-${t}`)));
     }
     if (!args.only || args.only === 'conv') {
       const shapes = readShapes();
