@@ -300,3 +300,51 @@ QRB_TEST(intq_fast_gemm, argument_errors) {
   ep.opt.qmin = -200;
   QRB_CHECK(!fast::gemm(*pw, 2, Operand{a.data(), 8, DType::kS8}, 0, nullptr, 0, ep, out.data(), 6, 1).ok);
 }
+
+QRB_TEST(intq_fast_gemm, epilogue_edge_accumulators_and_multipliers) {
+  // acc = bias exactly (k = 1 and the activation equals its zero point), so every column feeds a chosen int32
+  // (extremes, ties, wrap candidates) through a chosen multiplier (INTEGER.md §e5 edges, 3.0, tiny, zero),
+  // per channel, for every variant and reachable kernel: the vectorised epilogues meet their edge cases.
+  const std::vector<double> ms = {0.0, 0.5, 0.25, 1.0, 3.0, 255.9, 1.0 - 1.0 / 8589934592.0, 1.0 / 2147483648.0,
+                                  1.0 / 4294967296.0, 0.5 + 1.0 / 4294967296.0, 0.021454659224142497, 1.0 / 524288.0,
+                                  1e-7, 0.0078125};
+  const std::vector<int32_t> accs = {0, 1, -1, 2, -2, 3, -3, 5, -5, 10, -10, -7527, 34340863, 536870913, -536870913,
+                                     INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1, 1 << 30, -(1 << 30), 65535, -65536};
+  const size_t n = ms.size() * accs.size();
+  std::vector<int32_t> bias(n);
+  std::vector<double> real(n);
+  for (size_t i = 0; i < ms.size(); ++i)
+    for (size_t j = 0; j < accs.size(); ++j) bias[i * accs.size() + j] = accs[j], real[i * accs.size() + j] = ms[i];
+  std::vector<int8_t> w(n, 7);
+  Weights wt;
+  wt.data = w.data(), wt.len = n;
+  std::shared_ptr<fast::PackedWeights> pw;
+  QRB_CHECK(fast::pack_weights(wt, n, 1, &pw).ok);
+  const int8_t a[1] = {-9};
+  for (const auto& cap : reachable_kernels()) {
+    qrb::set_isa_cap(cap);
+    for (int vi = 0; vi < int(Variant::kTrtGpu); ++vi) {
+      const Variant v = Variant(vi);
+      std::vector<Multiplier> mult(n);
+      for (size_t c = 0; c < n; ++c) QRB_CHECK(form_multiplier(v, real[c], &mult[c]).ok);
+      for (int zy : {0, -17, 100}) {
+        RequantOptions o;
+        o.zy = zy;
+        o.qmin = -128, o.qmax = 127;
+        fast::Epilogue ep;
+        ep.requant = true, ep.variant = v, ep.mult = mult.data(), ep.mult_len = n, ep.opt = o;
+        std::vector<int8_t> out(n);
+        QRB_CHECK(fast::gemm(*pw, 1, Operand{a, 1, DType::kS8}, -9, bias.data(), n, ep, out.data(), n, 1).ok);
+        for (size_t c = 0; c < n; ++c) {
+          const int32_t want = requant_one(v, mult[c], bias[c], o);
+          if (int32_t(out[c]) != want) {
+            std::fprintf(stderr, "  MISMATCH %s %s zy=%d M=%.17g acc=%d: got %d want %d\n", fast::gemm_kernel_name(),
+                         variant_name(v), zy, real[c], bias[c], int(out[c]), want);
+            QRB_CHECK(false);
+          }
+        }
+      }
+    }
+  }
+  qrb::set_isa_cap("native");
+}

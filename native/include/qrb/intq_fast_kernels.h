@@ -26,6 +26,9 @@ enum class EpMode : int {
   kAcc32 = 0,    // write int32 accumulators
   kFp32 = 1,     // xnnpack-fp32 / ort-mlas: fl32(acc)*m32, float clamp, RNE, +zy (vectorised)
   kGeneric = 2,  // any other variant: intq::requant_one per element (exact by construction)
+  // Fixed-point variants, vectorised on AVX-512 (other ISAs treat them as kGeneric):
+  kTflDouble = 3,  // tflite-double: RDBPOT(SRDHM(acc << left, q), right); fq = q, fs = shift
+  kMulShift = 4,   // tflite-single / xnnpack-rndnu: (acc * fq + 2^(fs-1)) >> fs in int64, low 32 bits; fs in [1, 62]
 };
 
 struct TileArgs {
@@ -45,6 +48,8 @@ struct TileArgs {
   RequantOptions opt;
   const float* m32 = nullptr;        // [np*nr] fp32 mode
   float lo = 0, hi = 0;              // fp32 mode: float clamp bounds qmin - zy, qmax - zy
+  const int32_t* fq = nullptr;       // [np*nr] fixed-point modes: multiplier per column
+  const int32_t* fs = nullptr;       // [np*nr] fixed-point modes: shift per column
   // output: int32 (kAcc32) or bytes (s8 / u8); element (r, c) at r*ldo + c, or c*ldo + r when transposed
   void* out = nullptr;
   size_t ldo = 0;
@@ -74,8 +79,9 @@ void store_tile_codes(const TileArgs& t, const int32_t* codes, size_t ld, size_t
 
 // Driver helpers shared with the GEMV driver (s4-gemv-driver.cc).
 struct Epilogue;
+// m32 / fix: storage the TileArgs points into (per column, n_pad long).
 Status setup_epilogue(const Epilogue& ep, size_t n, const std::string& fn, TileArgs* t, std::vector<float>* m32,
-                      size_t n_pad);
+                      size_t n_pad, std::vector<int32_t>* fix);
 Status check_act_zp(int32_t zp, DType t, const std::string& where);
 // Weights (int8 container or ONNX-packed rows) as int32 values [rows][k] plus per-row zero points; *off_w is
 // 128 for u8 containers (they map to s8 by -128), else 0.

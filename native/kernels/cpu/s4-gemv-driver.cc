@@ -165,8 +165,9 @@ Status gemv(const PackedGemv& w, const Operand& x, int32_t x_zp, const int32_t* 
     return Status::Error(fn + "(out): expected " + std::to_string(w.n) + " values but received " + std::to_string(out_len));
   TileArgs t;
   std::vector<float> m32;
+  std::vector<int32_t> fix;
   const size_t n_pad = (w.n + 15) / 16 * 16;
-  if (Status st = setup_epilogue(ep, w.n, fn, &t, &m32, n_pad); !st.ok) return st;
+  if (Status st = setup_epilogue(ep, w.n, fn, &t, &m32, n_pad, &fix); !st.ok) return st;
   t.m = 1, t.n = w.n, t.out = out, t.ldo = w.n, t.transposed = false;
   if (threads <= 0) threads = default_threads();
   threads = std::min(std::max(threads, 1), 64);

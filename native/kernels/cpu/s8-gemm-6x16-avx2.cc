@@ -91,10 +91,10 @@ QRB_AVX2 void tile(const TileArgs& t, size_t r0, size_t p) {
   alignas(32) int32_t buf[MR * kNR];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < 2; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(buf + i * kNR + 8 * j), acc[i][j]);
-  if (t.mode == EpMode::kGeneric)
-    store_tile_generic(t, buf, kNR, r0, MR, c0, cols);
-  else
+  if (t.mode == EpMode::kAcc32 || t.mode == EpMode::kFp32)
     store_tile_codes(t, buf, kNR, r0, MR, c0, cols);
+  else
+    store_tile_generic(t, buf, kNR, r0, MR, c0, cols);
 }
 
 QRB_AVX2 void run(const TileArgs& t, size_t m0, size_t m1, size_t p0, size_t p1) {

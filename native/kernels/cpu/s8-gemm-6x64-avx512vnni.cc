@@ -8,7 +8,9 @@
 //             register t holds columns 16t..16t+15 (s8 v = w - offW, padded columns / K lanes 0)
 //   tile:     6 rows x 64 columns = 24 zmm accumulators + 4 B registers + 1 broadcast (29 of 32)
 //   epilogue: + col_add, - zv*rowsum, then int32 out / vectorised fp32 requant (xnnpack-fp32, ort-mlas:
-//             cvtdq2ps, mulps, max/min, cvtps2dq = RNE, +zy, saturating narrow) / generic per element.
+//             cvtdq2ps, mulps, max/min, cvtps2dq = RNE, +zy, saturating narrow) / vectorised fixed point
+//             (tflite-double: SRDHM via VPMULDQ + RDBPOT; tflite-single, xnnpack-rndnu: 64-bit RHU shift) /
+//             generic per element (onnx-ref, trt-gpu, depthwise-upward rounding).
 // Built without -m flags: the target attribute scopes the ISA; dispatch only calls it when cpuid has VNNI.
 // Test: ctest -R intq_fast (QRB_ISA caps reach every variant). Bench: npm run bench:kernels.
 #include "qrb/intq_fast_kernels.h"
@@ -80,6 +82,32 @@ QRB_VNNI inline void accumulate(const uint8_t* a, size_t lda, const int8_t* b, s
 #undef QRB_DECL
 #undef QRB_SPILL
 
+// (a * m + 2^(sh-1)) >> sh per lane in int64 (VPMULDQ on even and odd lanes), low 32 bits kept: the
+// reference's rhu_shift64 followed by its int32 wrap. sh in [1, 62].
+QRB_VNNI inline __m512i mul_shift(__m512i a, __m512i m, __m512i sh) {
+  const __m512i lo32 = _mm512_set1_epi64(0xFFFFFFFFll), one = _mm512_set1_epi64(1);
+  const __m512i she = _mm512_and_si512(sh, lo32), sho = _mm512_srli_epi64(sh, 32);
+  __m512i pe = _mm512_mul_epi32(a, m);
+  __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32));
+  pe = _mm512_srav_epi64(_mm512_add_epi64(pe, _mm512_sllv_epi64(one, _mm512_sub_epi64(she, one))), she);
+  po = _mm512_srav_epi64(_mm512_add_epi64(po, _mm512_sllv_epi64(one, _mm512_sub_epi64(sho, one))), sho);
+  return _mm512_or_si512(_mm512_and_si512(pe, lo32), _mm512_slli_epi64(po, 32));
+}
+
+// tflite-double: RDBPOT(SRDHM(acc << left, q), right) (gemmlowp; q in [0, 2^31) so SRDHM's MIN*MIN case never
+// occurs). The left shift wraps in int32 exactly like the reference's int32_shl_wrap.
+QRB_VNNI inline __m512i tfl_double(__m512i a, __m512i q, __m512i shift) {
+  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+  const __m512i left = _mm512_max_epi32(shift, zero), right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+  const __m512i x = _mm512_sllv_epi32(a, left);
+  const __m512i hi = mul_shift(x, q, _mm512_set1_epi64(31ll | (31ll << 32)));  // RHU(x*q / 2^31)
+  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+  const __m512i rem = _mm512_and_si512(hi, mask);
+  const __m512i thr = _mm512_add_epi32(_mm512_srli_epi32(mask, 1), _mm512_srli_epi32(hi, 31));
+  const __m512i r = _mm512_srav_epi32(hi, right);
+  return _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one);
+}
+
 template <int MR>
 QRB_VNNI void tile(const TileArgs& t, size_t r0, size_t p) {
   alignas(64) int32_t buf[kMR * kNR];
@@ -95,11 +123,15 @@ QRB_VNNI void tile(const TileArgs& t, size_t r0, size_t p) {
   }
   const __m512 vlo = _mm512_set1_ps(t.lo), vhi = _mm512_set1_ps(t.hi);
   const __m512i vzy = _mm512_set1_epi32(t.opt.zy);
+  const bool fixed = t.mode == EpMode::kTflDouble || t.mode == EpMode::kMulShift;
   const bool direct = !t.transposed && t.mode != EpMode::kGeneric;
+  const __m512i qlo = _mm512_set1_epi32(t.opt.qmin - t.opt.zy), qhi = _mm512_set1_epi32(t.opt.qmax - t.opt.zy);
   for (int j = 0; j < 4; ++j) {
     const __m512i ca = _mm512_loadu_si512(t.col_add + c0 + 16 * j);
     const __m512i zv = t.zv ? _mm512_loadu_si512(t.zv + c0 + 16 * j) : _mm512_setzero_si512();
     const __m512 m = t.mode == EpMode::kFp32 ? _mm512_loadu_ps(t.m32 + c0 + 16 * j) : _mm512_setzero_ps();
+    const __m512i fq = fixed ? _mm512_loadu_si512(t.fq + c0 + 16 * j) : _mm512_setzero_si512();
+    const __m512i fs = fixed ? _mm512_loadu_si512(t.fs + c0 + 16 * j) : _mm512_setzero_si512();
     for (int i = 0; i < MR; ++i) {
       int32_t* bp = buf + i * kNR + 16 * j;
       __m512i v = _mm512_add_epi32(_mm512_load_si512(bp), ca);
@@ -108,6 +140,10 @@ QRB_VNNI void tile(const TileArgs& t, size_t r0, size_t p) {
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), m);
         f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
         v = _mm512_add_epi32(_mm512_cvtps_epi32(f), vzy);  // MXCSR default: round to nearest even
+      } else if (fixed) {
+        // clamp(r + zy, qmin, qmax) == clamp(r, qmin - zy, qmax - zy) + zy, without int32 overflow
+        v = t.mode == EpMode::kTflDouble ? tfl_double(v, fq, fs) : mul_shift(v, fq, fs);
+        v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, qlo), qhi), vzy);
       }
       if (!direct) {
         _mm512_store_si512(bp, v);
@@ -128,7 +164,7 @@ QRB_VNNI void tile(const TileArgs& t, size_t r0, size_t p) {
   if (t.mode == EpMode::kGeneric)
     store_tile_generic(t, buf, kNR, r0, MR, c0, cols);
   else
-    store_tile_codes(t, buf, kNR, r0, MR, c0, cols);
+    store_tile_codes(t, buf, kNR, r0, MR, c0, cols);  // codes (or int32) already computed above
 }
 
 QRB_VNNI void run(const TileArgs& t, size_t m0, size_t m1, size_t p0, size_t p1) {

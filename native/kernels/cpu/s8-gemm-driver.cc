@@ -296,7 +296,7 @@ int resolve_threads(int threads) {
 
 // Epilogue checks (the reference's requantize rules) and TileArgs fields that do not depend on the shape.
 Status setup_epilogue(const Epilogue& ep, size_t n, const std::string& fn, TileArgs* t, std::vector<float>* m32,
-                      size_t n_pad) {
+                      size_t n_pad, std::vector<int32_t>* fix) {
   if (!ep.requant) {
     t->mode = EpMode::kAcc32;
     return Status::Ok();
@@ -336,6 +336,30 @@ Status setup_epilogue(const Epilogue& ep, size_t n, const std::string& fn, TileA
     t->m32 = m32->data();
     t->lo = float(int64_t(o.qmin) - o.zy);
     t->hi = float(int64_t(o.qmax) - o.zy);
+  } else if (v == Variant::kTfliteDouble && !o.depthwise_upward) {
+    t->mode = EpMode::kTflDouble;
+    fix->assign(2 * n_pad, 0);
+    for (size_t c = 0; c < n; ++c) {
+      const Multiplier& m = ep.mult[ep.mult_len == 1 ? 0 : c];
+      (*fix)[c] = m.qm.q;
+      (*fix)[n_pad + c] = m.qm.shift;
+    }
+    t->fq = fix->data(), t->fs = fix->data() + n_pad;
+  } else if (v == Variant::kTfliteSingle || v == Variant::kXnnpackRndnu) {
+    t->mode = EpMode::kMulShift;
+    fix->assign(2 * n_pad, 0);
+    for (size_t c = 0; c < n_pad; ++c) (*fix)[n_pad + c] = 1;  // padded columns: any valid shift
+    for (size_t c = 0; c < n; ++c) {
+      const Multiplier& m = ep.mult[ep.mult_len == 1 ? 0 : c];
+      const int sh = v == Variant::kTfliteSingle ? 31 - m.qm.shift : std::min(m.rndnu_shift, 62);
+      if (sh < 1 || sh > 62) {  // outside the vector kernel's range (not produced by form_multiplier): stay generic
+        t->mode = EpMode::kGeneric;
+        return Status::Ok();
+      }
+      (*fix)[c] = v == Variant::kTfliteSingle ? m.qm.q : m.rndnu_mult;
+      (*fix)[n_pad + c] = sh;
+    }
+    t->fq = fix->data(), t->fs = fix->data() + n_pad;
   } else {
     t->mode = EpMode::kGeneric;
   }
@@ -445,7 +469,8 @@ Status gemm(const PackedWeights& w, size_t m, const Operand& a, int32_t a_zp, co
   const size_t n_pad = round_up(w.n, size_t(kd->nr));
   TileArgs t;
   std::vector<float> m32;
-  if (Status st = setup_epilogue(ep, w.n, fn, &t, &m32, n_pad); !st.ok) return st;
+  std::vector<int32_t> fix;
+  if (Status st = setup_epilogue(ep, w.n, fn, &t, &m32, n_pad, &fix); !st.ok) return st;
   threads = resolve_threads(threads);
   const int off = a_offset(kd, a.dtype);
   const int32_t za = a_zp + off;
@@ -813,7 +838,10 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
   const size_t n_pad = round_up(ocg, size_t(kd->nr));
   TileArgs base;
   std::vector<float> m32_all;
-  if (Status st = setup_epilogue(ep, s.oc, fn, &base, &m32_all, s.oc); !st.ok) return st;
+  std::vector<int32_t> fix;
+  if (Status st = setup_epilogue(ep, s.oc, fn, &base, &m32_all, round_up(s.oc, 64), &fix); !st.ok) return st;
+  // Per-channel fixed-point tables are laid out for the whole oc; grouped GEMMs use the generic epilogue.
+  if (s.groups > 1 && (base.mode == EpMode::kTflDouble || base.mode == EpMode::kMulShift)) base.mode = EpMode::kGeneric;
   threads = resolve_threads(threads);
   if (s.groups == s.c && s.oc == s.c && s.groups > 1) {
     TileArgs t = base;
