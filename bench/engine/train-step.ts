@@ -4,9 +4,11 @@
  * weights and data, in one run; prints images/s of each and the ratio (ours / torch).
  *
  * Validates before timing: torch's first loss on our initial weights must equal ours (1e-4 rel).
- * Warm-up, then the median of `--repeats` steps.
+ * Warm-up, then `--rounds` alternating blocks of `--repeats` steps (ours, then torch in a fresh
+ * process), so that both sides see the same drift in machine load; medians over all timed steps,
+ * and the ratio of each round.
  *
- *   npx tsx bench/engine/train-step.ts [--batch 128] [--threads 2] [--warmup 2] [--repeats 5] [--json]
+ *   npx tsx bench/engine/train-step.ts [--batch 128] [--threads 2] [--warmup 2] [--repeats 5] [--rounds 3] [--json]
  *
  * The float engine's convolutions run through oneDNN's OpenMP pool: OMP_NUM_THREADS is set from
  * --threads before the addon loads.
@@ -28,6 +30,7 @@ const batch = flag('batch', 128);
 const threads = flag('threads', 2);
 const warmup = flag('warmup', 2);
 const repeats = flag('repeats', 5);
+const rounds = flag('rounds', 3);
 const asJson = process.argv.includes('--json');
 process.env.OMP_NUM_THREADS = String(threads); // before the addon (and libgomp) load
 
@@ -69,34 +72,48 @@ const step = (): number => {
   opt.step();
   return loss.item();
 };
+const here = dirname(fileURLToPath(import.meta.url));
+type TorchRun = { torch: string; threads: number; first_loss: number; seconds: number[] };
+const runTorch = (): TorchRun => {
+  const out = execFileSync('/usr/bin/python3', [join(here, 'train_step_torch.py'), dir, String(threads), String(batch), String(warmup), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as TorchRun;
+};
 const first = step();
 for (let i = 0; i < warmup; i++) step();
 const ours: number[] = [];
-for (let i = 0; i < repeats; i++) {
-  const t0 = performance.now();
-  step();
-  ours.push((performance.now() - t0) / 1000);
+const torchSeconds: number[] = [];
+const roundRatios: number[] = [];
+let torch: TorchRun | null = null;
+for (let r = 0; r < rounds; r++) {
+  const mine: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    step();
+    mine.push((performance.now() - t0) / 1000);
+  }
+  const t = runTorch();
+  torch ??= t;
+  ours.push(...mine);
+  torchSeconds.push(...t.seconds);
+  roundRatios.push(median(t.seconds) / median(mine));
 }
-
-const here = dirname(fileURLToPath(import.meta.url));
-const out = execFileSync('/usr/bin/python3', [join(here, 'train_step_torch.py'), dir, String(threads), String(batch), String(warmup), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20 });
 rmSync(dir, { recursive: true, force: true });
-const torch = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; first_loss: number; seconds: number[] };
+torch = { ...torch!, seconds: torchSeconds };
 const valid = Math.abs(torch.first_loss - first) <= 1e-4 * Math.abs(first);
 const oursIps = batch / median(ours);
 const torchIps = batch / median(torch.seconds);
 const result = {
   bench: 'resnet20-train-step', batch, threads, repeats, machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
   engine: floatInfo(), torch: torch.torch, validated: valid, firstLoss: { ours: first, torch: torch.first_loss },
-  imagesPerSecond: { ours: oursIps, torch: torchIps }, ratio: oursIps / torchIps,
+  imagesPerSecond: { ours: oursIps, torch: torchIps }, ratio: oursIps / torchIps, rounds, roundRatios,
   medianSeconds: { ours: median(ours), torch: median(torch.seconds) },
 };
 if (asJson) console.log(JSON.stringify(result));
 else {
-  console.log(`resnet20 training step, batch ${batch}, ${threads} threads, median of ${repeats} (${result.machine})`);
+  console.log(`resnet20 training step, batch ${batch}, ${threads} threads, median of ${rounds} x ${repeats} alternating steps (${result.machine})`);
   console.log(`  validation: first loss ours ${first.toFixed(6)} torch ${torch.first_loss.toFixed(6)} -> ${valid ? 'ok' : 'MISMATCH'}`);
   console.log(`  ours  ${oursIps.toFixed(1)} img/s (${(median(ours) * 1000).toFixed(0)} ms/step; conv ${result.engine.conv}, gemm ${result.engine.gemm})`);
   console.log(`  torch ${torchIps.toFixed(1)} img/s (${(median(torch.seconds) * 1000).toFixed(0)} ms/step; torch ${torch.torch})`);
-  console.log(`  ratio ours/torch = ${result.ratio.toFixed(3)} (gate 0.7, goal 1.0)`);
+  console.log(`  ratio ours/torch = ${result.ratio.toFixed(3)} (gate 0.7, goal 1.0); per round: ${roundRatios.map((r) => r.toFixed(3)).join(', ')}`);
 }
 if (!valid) process.exitCode = 1;
