@@ -549,9 +549,31 @@ struct NhwcCtx {
   size_t chunks;
 };
 
+#if defined(__x86_64__)
+void transpose16(const uint8_t* s, size_t ss, uint8_t* d, size_t ds);
+#endif
+
 void to_nhwc(void* p, size_t i) {
   const NhwcCtx& q = *static_cast<const NhwcCtx*>(p);
   const size_t p0 = q.hw * i / q.chunks, p1 = q.hw * (i + 1) / q.chunks;
+#if defined(__x86_64__)
+  // Byte images: 16x16 SSE2 block transposes; the +-128 offset is a bytewise XOR 0x80 afterwards.
+  if (q.ak != AKind::kS16 && q.c >= 16 && (q.off == 0 || q.off == 128 || q.off == -128)) {
+    const uint8_t* x = static_cast<const uint8_t*>(q.x);
+    uint8_t* d = static_cast<uint8_t*>(q.dst);
+    const size_t c16 = q.c / 16 * 16;
+    size_t px = p0;
+    for (; px + 16 <= p1; px += 16)
+      for (size_t ch = 0; ch < c16; ch += 16) transpose16(x + ch * q.hw + px, q.hw, d + px * q.c + ch, q.c);
+    for (size_t pp = p0; pp < px; ++pp)
+      for (size_t ch = c16; ch < q.c; ++ch) d[pp * q.c + ch] = x[ch * q.hw + pp];
+    for (; px < p1; ++px)
+      for (size_t ch = 0; ch < q.c; ++ch) d[px * q.c + ch] = x[ch * q.hw + px];
+    if (q.off != 0)
+      for (size_t e = p0 * q.c; e < p1 * q.c; ++e) d[e] ^= 0x80;
+    return;
+  }
+#endif
   auto go = [&](auto* d, auto* x) {
     using T = std::remove_pointer_t<decltype(d)>;
     // Blocks of 64 pixels keep the written NHWC block (64 x c) in L1 while every plane is read in runs.
