@@ -124,6 +124,8 @@ struct GemvKernel {
 #if defined(__x86_64__)
 extern const GemvKernel kS4Gemv16x8Avx512Vnni;
 extern const GemvKernel kS2Gemv16x16Avx512Vnni;
+extern const GemvKernel kS4Gemv16x8Avx2;
+extern const GemvKernel kS2Gemv16x16Avx2;
 #endif
 
 }  // namespace qrb::intq::fast
