@@ -8,7 +8,10 @@
  * process), so that both sides see the same drift in machine load; medians over all timed steps,
  * and the ratio of each round.
  *
- *   npx tsx bench/engine/train-step.ts [--batch 128] [--threads 2] [--warmup 2] [--repeats 5] [--rounds 3] [--json]
+ *   npx tsx bench/engine/train-step.ts [--batch 128] [--threads 2] [--warmup 2] [--repeats 5] [--rounds 3]
+ *     [--same-omp-policy] [--json]
+ * torch runs with its default OpenMP wait policy (or the user's OMP_WAIT_POLICY) unless
+ * --same-omp-policy gives it ours (passive).
  *
  * The float engine's convolutions run through oneDNN's OpenMP pool: OMP_NUM_THREADS is set from
  * --threads before the addon loads.
@@ -32,6 +35,10 @@ const warmup = flag('warmup', 2);
 const repeats = flag('repeats', 5);
 const rounds = flag('rounds', 3);
 const asJson = process.argv.includes('--json');
+// torch's own default OpenMP wait policy unless --same-omp-policy: then torch inherits ours
+// (ts/tensor/float-kernels.ts sets OMP_WAIT_POLICY=passive unless the environment sets it).
+const sameOmpPolicy = process.argv.includes('--same-omp-policy');
+const userWaitPolicy = process.env.OMP_WAIT_POLICY;
 process.env.OMP_NUM_THREADS = String(threads); // before the addon (and libgomp) load
 
 const { Tensor, floatInfo } = await import('../../ts/tensor/index.ts');
@@ -75,7 +82,12 @@ const step = (): number => {
 const here = dirname(fileURLToPath(import.meta.url));
 type TorchRun = { torch: string; threads: number; first_loss: number; seconds: number[] };
 const runTorch = (): TorchRun => {
-  const out = execFileSync('/usr/bin/python3', [join(here, 'train_step_torch.py'), dir, String(threads), String(batch), String(warmup), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const env = { ...process.env };
+  if (!sameOmpPolicy) {
+    if (userWaitPolicy === undefined) delete env.OMP_WAIT_POLICY;
+    else env.OMP_WAIT_POLICY = userWaitPolicy;
+  }
+  const out = execFileSync('/usr/bin/python3', [join(here, 'train_step_torch.py'), dir, String(threads), String(batch), String(warmup), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20, env });
   return JSON.parse(out.trim().split('\n').pop()!) as TorchRun;
 };
 const first = step();
@@ -106,6 +118,7 @@ const result = {
   bench: 'resnet20-train-step', batch, threads, repeats, machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
   engine: floatInfo(), torch: torch.torch, validated: valid, firstLoss: { ours: first, torch: torch.first_loss },
   imagesPerSecond: { ours: oursIps, torch: torchIps }, ratio: oursIps / torchIps, rounds, roundRatios,
+  ompWaitPolicy: { ours: process.env.OMP_WAIT_POLICY ?? 'default', torch: sameOmpPolicy ? process.env.OMP_WAIT_POLICY ?? 'default' : userWaitPolicy ?? 'default' },
   medianSeconds: { ours: median(ours), torch: median(torch.seconds) },
 };
 if (asJson) console.log(JSON.stringify(result));
@@ -113,7 +126,7 @@ else {
   console.log(`resnet20 training step, batch ${batch}, ${threads} threads, median of ${rounds} x ${repeats} alternating steps (${result.machine})`);
   console.log(`  validation: first loss ours ${first.toFixed(6)} torch ${torch.first_loss.toFixed(6)} -> ${valid ? 'ok' : 'MISMATCH'}`);
   console.log(`  ours  ${oursIps.toFixed(1)} img/s (${(median(ours) * 1000).toFixed(0)} ms/step; conv ${result.engine.conv}, gemm ${result.engine.gemm})`);
-  console.log(`  torch ${torchIps.toFixed(1)} img/s (${(median(torch.seconds) * 1000).toFixed(0)} ms/step; torch ${torch.torch})`);
+  console.log(`  torch ${torchIps.toFixed(1)} img/s (${(median(torch.seconds) * 1000).toFixed(0)} ms/step; torch ${torch.torch}; OMP_WAIT_POLICY ours ${result.ompWaitPolicy.ours}, torch ${result.ompWaitPolicy.torch})`);
   console.log(`  ratio ours/torch = ${result.ratio.toFixed(3)} (gate 0.7, goal 1.0); per round: ${roundRatios.map((r) => r.toFixed(3)).join(', ')}`);
 }
 if (!valid) process.exitCode = 1;
