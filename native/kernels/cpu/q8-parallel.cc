@@ -25,18 +25,23 @@ struct Pool {
   size_t tasks = 0;
   std::atomic<size_t> next{0};
   int active = 0;        // workers wanted for this job
-  int running = 0;       // workers still inside this job
+  std::atomic<int> running{0};  // workers still inside this job
   unsigned long generation = 0;
   std::atomic<unsigned long> gen_pub{0};  // generation, readable without the mutex (spinning workers)
   bool stop = false;
-  static constexpr int kSpin = 20000;  // ~50-100 us of pause instructions
+  static constexpr int kSpin = 256;  // rounds of a few pauses plus a yield (~tens of microseconds)
 
+  // A short pause burst, then sched_yield: on an oversubscribed box a pure spin would steal the CPU from
+  // the very thread it waits for.
   static void relax() {
+    for (int i = 0; i < 8; ++i) {
 #if defined(__x86_64__)
-    __builtin_ia32_pause();
+      __builtin_ia32_pause();
 #elif defined(__aarch64__)
-    asm volatile("yield");
+      asm volatile("yield");
 #endif
+    }
+    std::this_thread::yield();
   }
 
   ~Pool() {
@@ -84,7 +89,7 @@ struct Pool {
       drain();
       {
         std::lock_guard<std::mutex> l(mu);
-        if (--running == 0) cv_done.notify_one();
+        if (running.fetch_sub(1) == 1) cv_done.notify_one();
       }
     }
   }
@@ -103,14 +108,17 @@ struct Pool {
       tasks = n;
       next.store(0);
       active = helpers;
-      running = helpers;
+      running.store(helpers);
       ++generation;
       gen_pub.store(generation, std::memory_order_release);
     }
     cv_start.notify_all();
     drain();
+    // The caller spins too before sleeping: a futex wake-up per call is a visible cost for convs that
+    // dispatch several short parallel phases.
+    for (int i = 0; i < kSpin && running.load(std::memory_order_acquire) != 0; ++i) relax();
     std::unique_lock<std::mutex> l(mu);
-    cv_done.wait(l, [&] { return running == 0; });
+    cv_done.wait(l, [&] { return running.load() == 0; });
   }
 };
 
