@@ -99,6 +99,8 @@ function run(output: Tensor, gradOutput: Tensor | undefined): Map<Tensor, Tensor
   }
   const order = [...nodes.entries()].sort((a, b) => b[0].seq - a[0].seq);
   const grads = new Map<Tensor, Tensor>([[output, g0]]);
+  // Sums created here are private, so later contributions can be added in place.
+  const owned = new Set<Tensor>();
   for (const [node, t] of order) {
     const g = grads.get(t);
     if (!g) continue;
@@ -108,12 +110,18 @@ function run(output: Tensor, gradOutput: Tensor | undefined): Map<Tensor, Tensor
       if (!gk || !needsGrad(inp)) return;
       checkGradShape(node.op, inp, gk);
       const prev = grads.get(inp);
-      if (prev) {
+      if (prev && owned.has(prev)) {
+        addInto(prev, gk);
+      } else if (prev) {
         // Accumulate into a private copy (the first contribution may alias another tensor's grad).
         const sum = prev.clone();
         addInto(sum, gk);
         grads.set(inp, sum);
+        owned.add(sum);
       } else {
+        // A rule may pass a gradient through unchanged (add, reshape): the tensor is then shared by two
+        // entries and must not be modified in place any more.
+        owned.delete(gk);
         grads.set(inp, gk);
       }
     });

@@ -123,3 +123,18 @@ describe('autograd/forward semantics', () => {
     assert.throws(() => ag.maxPool2d(x, { kernel: 2, padding: 2 }), /at most half/);
   });
 });
+
+describe('autograd/graph: gradient accumulation does not alias', () => {
+  it('x + x, y used three times, and grad() of an intermediate that passes its gradient through', () => {
+    const x = ag.param(Tensor.from([1, 2]));
+    ag.backward(ag.sum(ag.add(x, x)));
+    assert.deepEqual(x.grad!.toArray(), [2, 2]);
+    const z = ag.param(Tensor.from([3]));
+    const y = ag.mul(z, 2);
+    const s = ag.add(ag.add(y, y), y); // three contributions to y's gradient
+    const out = ag.add(s, s);
+    const [gy, gs] = ag.grad(ag.sum(out), [y, s]);
+    assert.deepEqual(gs!.toArray(), [2]);
+    assert.deepEqual(gy!.toArray(), [6]);
+  });
+});
