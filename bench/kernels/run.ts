@@ -78,7 +78,13 @@ async function session(nodes: NodeProto[], inputs: { name: string; dt: number; d
   });
 }
 
-/** Times ours (sync) and peer (async) interleaved; returns median seconds of each, then the minimum of each. */
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Times ours (sync) and peer (async) interleaved; returns median seconds of each, then the minimum of each.
+ * A 5 ms pause precedes every timed call: both thread pools spin for a while after a run, and on two vCPUs
+ * the other side's spinning workers would otherwise steal the second core from the next measurement.
+ */
 async function timeBoth(ours: () => void, peer: () => Promise<unknown>, reps: number): Promise<[number, number, number, number]> {
   for (let i = 0; i < 2; i++) {
     ours();
@@ -86,9 +92,11 @@ async function timeBoth(ours: () => void, peer: () => Promise<unknown>, reps: nu
   }
   const to: number[] = [], tp: number[] = [];
   for (let r = 0; r < reps; r++) {
+    await pause(5);
     let t0 = process.hrtime.bigint();
     ours();
     to.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    await pause(5);
     t0 = process.hrtime.bigint();
     await peer();
     tp.push(Number(process.hrtime.bigint() - t0) / 1e9);

@@ -198,7 +198,7 @@ Status gemv(const PackedGemv& w, const Operand& x, int32_t x_zp, const int32_t* 
                                      : int32_t(static_cast<const uint8_t*>(x.data)[i])) - x_zp;
     c.xi = xi.data();
   }
-  c.chunks = std::min<size_t>(c.np, size_t(threads));
+  c.chunks = threads > 1 ? std::min<size_t>(c.np, size_t(threads) * 8) : 1;
   parallel_for(threads, c.chunks, gemv_chunk, &c);
   return Status::Ok();
 }

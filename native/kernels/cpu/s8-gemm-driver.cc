@@ -278,11 +278,13 @@ void run_core(const KernelDesc* kd, const TileArgs& t, int threads) {
     return;
   }
   // Panels outermost keeps each thread's B panels in its own L2; fall back to rows when there are few.
+  // Many small tasks from one atomic counter: a worker that wakes late (busy box) still takes its share
+  // instead of finding its one big chunk already done by the caller.
   if (c.np >= size_t(threads) * 2 || (c.np >= size_t(threads) && tiles < size_t(threads) * 4)) {
     c.split_panels = true;
-    c.chunks = std::min(c.np, size_t(threads));
+    c.chunks = c.np;
   } else {
-    c.chunks = std::min(tiles, size_t(threads) * 4);
+    c.chunks = std::min(tiles, size_t(threads) * 16);
   }
   parallel_for(threads, c.chunks, run_chunk, &c);
 }
