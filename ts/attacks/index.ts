@@ -11,5 +11,18 @@ export {
 export { Attack, argmaxRows, ceInputGradient, ceLogitGrad, checkBatch, checkEps, perSampleRngs, requireVjp, type AttackConfig } from './base.ts';
 export { FGSM, type FgsmOptions } from './fgsm.ts';
 export { PGD, PGDL2, PGDL1, type PgdOptions, type PgdL1Options } from './pgd.ts';
+export {
+  ATTACK_IDS, ATTACK_NORM, IMAGENET_D, IMAGENET_EPS, TIERS, checkAttacks, checkTiers, magnitudes,
+  type AttackId, type MagnitudeOptions, type MagnitudeRule, type MagnitudeTable, type Tier,
+} from './magnitudes.ts';
+export {
+  AdversarialFlags, adversarialJson, cleanAccuracy, flagsFromJson, robustAccuracy, worstCaseAccuracy,
+  type AdversarialJson, type ResultMeta,
+} from './metrics.ts';
+export {
+  arraySource, availableAttacks, registerAttack, runAdversarial,
+  type AdversarialOptions, type AttackFactory, type AttackRunner, type Batch, type RunnerOutput, type SampleSource,
+} from './suite.ts';
+export { NpyWriter, readNpy, writeNpy, type NpyArray } from './npy.ts';
 
 // ---- issue 12 (AutoAttack) exports below this line ----
