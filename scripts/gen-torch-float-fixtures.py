@@ -215,6 +215,31 @@ resnet_case = {"name": "resnet20 two SGD steps", "op": "resnet20-sgd", "params":
                "state0": state0, "grads0": grads0, "state1": state1}
 cases.append(resnet_case)
 
+# ---- torchvision resnet18: state-dict names and shapes, and eval-mode logits at 64x64 -------------------
+try:
+    import torchvision
+
+    tv = torchvision.models.resnet18(weights=None, num_classes=10)
+    with torch.no_grad():
+        for m in tv.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+    tv.eval()
+    tx = torch.rand(2, 3, 64, 64)
+    tmean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    tstd = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        tlogits = tv((tx - tmean) / tstd)
+    cases.append({"name": "torchvision resnet18 eval logits", "op": "resnet18-eval",
+                  "params": {"torchvision": torchvision.__version__},
+                  "tensors": {"x": put(tx), "logits": put(tlogits)},
+                  "state0": {k: put(v.to(torch.float32)) for k, v in tv.state_dict().items()}})
+except ImportError:
+    pass  # python3-torchvision absent: the test says so
+
 with open(os.path.join(out_dir, "data.bin"), "wb") as f:
     f.write(bytes(blob))
 with open(os.path.join(out_dir, "manifest.json"), "w") as f:

@@ -7,6 +7,8 @@
 // with non-trivial BN statistics) trained for two SGD steps (Nesterov momentum 0.9, weight decay 5e-4,
 // label smoothing 0.1) from torch's weights on one batch: losses, logits, every gradient of step 1,
 // and every parameter and running statistic after step 2 (tolerances stated at the test).
+// And torchvision's resnet18 (random weights, non-trivial BN statistics): the same state-dict names
+// and shapes as ours (plus our normalize.*), and eval-mode logits at 64×64 within 2e-4 + 1e-3·|torch|.
 // Skipped, with the reason, when /usr/bin/python3 has no torch.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +17,7 @@ import { join } from 'node:path';
 import { Tensor, setFloatBackend, type FloatBackendName } from '../../ts/tensor/index.ts';
 import * as ag from '../../ts/autograd/index.ts';
 import { repoRoot } from '../../ts/native/binding.ts';
-import { resnet20, SGD } from '../../ts/nn/index.ts';
+import { resnet18, resnet20, SGD } from '../../ts/nn/index.ts';
 
 interface Ref { shape: number[]; offset: number; length: number }
 interface Case { name: string; op: string; params: Record<string, unknown>; tensors: Record<string, Ref>; state0?: Record<string, Ref>; grads0?: Record<string, Ref>; state1?: Record<string, Ref> }
@@ -221,4 +223,30 @@ describe('parity/float-torch: forward and backward against torch', function () {
     }
     console.log(`      resnet20 SGD parity (${mode === 'norm' ? 'grad/state as max ‖Δ‖/‖torch‖' : 'max |Δ|'}): ${JSON.stringify(errs, (_k, v) => (typeof v === 'number' ? Number(v.toExponential(2)) : v))}`);
   }
+
+  it('resnet18: torchvision state dict loads by name; eval logits match torchvision', function () {
+    const c = fx.cases.find((k) => k.op === 'resnet18-eval');
+    if (!c) {
+      console.log('      skipped: python3-torchvision is not installed');
+      this.skip();
+    }
+    const get = (r: Ref) => Tensor.from(fx.data.slice(r.offset, r.offset + r.length), r.shape);
+    const model = resnet18({ numClasses: 10 }).eval();
+    const ours = model.stateDict();
+    const theirs = Object.entries(c!.state0!);
+    const ourKeys = [...ours.keys()].filter((k) => !k.startsWith('normalize.'));
+    assert.deepEqual(ourKeys, theirs.map(([k]) => k), 'state-dict names and order');
+    for (const [k, r] of theirs) assert.deepEqual([...ours.get(k)!.shape], k.endsWith('num_batches_tracked') ? [] : r.shape, `shape of ${k}`);
+    model.loadStateDict(new Map(theirs.map(([k, r]) => [k, get(r)])), false);
+    const logits = ag.noGrad(() => model.call(T(c!, 'x')));
+    const want = T(c!, 'logits');
+    assert.deepEqual(logits.shape, want.shape);
+    let worstErr = 0;
+    logits.data.forEach((v, i) => {
+      const e = Math.abs(v - want.data[i]!);
+      worstErr = Math.max(worstErr, e);
+      assert.ok(e <= 2e-4 + 1e-3 * Math.abs(want.data[i]!), `logit ${i}: ours ${v} torchvision ${want.data[i]}`);
+    });
+    console.log(`      resnet18 eval logits, max |ours − torchvision|: ${worstErr.toExponential(2)}`);
+  });
 });

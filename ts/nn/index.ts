@@ -4,3 +4,4 @@ export { Conv2d, Linear, BatchNorm2d, ReLU, ReLU6, Identity, MaxPool2d, AvgPool2
 export { fans, uniform, normal, torchDefaultWeight, kaimingNormal } from './init.ts';
 export { SGD, type SgdOptions, type ParamGroup } from './optim.ts';
 export { resnet20, ResNet20, BasicBlock, type ResNet20Config } from './models/resnet20.ts';
+export { resnet18, ResNet18, type ResNet18Config } from './models/resnet.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Tensor } from '../../../ts/tensor/index.ts';
 import * as ag from '../../../ts/autograd/index.ts';
-import { resnet20, SGD, Sequential, Conv2d, BatchNorm2d, ReLU, Linear, Normalize, Flatten, GlobalAvgPool2d, Dropout } from '../../../ts/nn/index.ts';
+import { resnet18, resnet20, SGD, Sequential, Conv2d, BatchNorm2d, ReLU, Linear, Normalize, Flatten, GlobalAvgPool2d, Dropout } from '../../../ts/nn/index.ts';
 import { Rng } from '../../../ts/util/rng.ts';
 import { UsageError } from '../../../ts/util/errors.ts';
 
@@ -82,6 +82,15 @@ describe('nn/resnet20', () => {
     }
     assert.deepEqual(x.grad!.shape, [3, 3, 16, 16]);
     assert.ok(x.grad!.toArray().some((v) => v !== 0));
+  });
+});
+
+describe('nn/resnet18', () => {
+  it('has torchvision\'s 11,689,512 parameters at 1000 classes and runs at 32x32 and 48x40', () => {
+    assert.equal(resnet18().numParameters(), 11689512);
+    const m = resnet18({ numClasses: 7, seed: 2 });
+    assert.deepEqual(ag.noGrad(() => m.eval().call(Tensor.rand([1, 3, 32, 32], new Rng(1)))).shape, [1, 7]);
+    assert.deepEqual(ag.noGrad(() => m.call(Tensor.rand([2, 3, 48, 40], new Rng(1)))).shape, [2, 7]);
   });
 });
 
