@@ -12,6 +12,7 @@
  *   npm run bench:kernels                      table
  *   npm run bench:kernels -- --json            one JSON array of rows {name, shape, threads, ours_gops, peer, peer_gops, ratio}
  *   options: --reps N (default 7; GEMM and GEMV rows take at least 15)  --threads 1,2  --only gemm|conv|gemv  --quick (fewer conv shapes)
+ *            --pause MS (idle time before each timed call, default 20)
  *
  * The addon comes from $QROBUST_ADDON or build/Release (ts/native/binding.ts).
  */
@@ -38,21 +39,22 @@ interface Row {
   peer_best_gops?: number;
 }
 
-interface Args { json: boolean; reps: number; threads: number[]; only: string | null; quick: boolean }
+interface Args { json: boolean; reps: number; threads: number[]; only: string | null; quick: boolean; pauseMs: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { json: false, reps: 7, threads: [1, 2], only: null, quick: false };
+  const a: Args = { json: false, reps: 7, threads: [1, 2], only: null, quick: false, pauseMs: 20 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
     if (f === '--json') a.json = true;
     else if (f === '--quick') a.quick = true;
     else if (f === '--reps') a.reps = parseIntFlag('--reps', argv[++i] ?? '', 5, 1000);
+    else if (f === '--pause') pauseMs = a.pauseMs = parseIntFlag('--pause', argv[++i] ?? '', 0, 10000);
     else if (f === '--threads') a.threads = (argv[++i] ?? '').split(',').map((s) => parseIntFlag('--threads', s, 1, 64));
     else if (f === '--only') {
       const v = argv[++i] ?? '';
       if (!['gemm', 'conv', 'gemv'].includes(v)) throw new UsageError(`Expected gemm, conv or gemv for --only but received ${v}`);
       a.only = v;
-    } else throw new UsageError(`Unknown option ${f}; expected --json, --reps N, --threads 1,2, --only gemm|conv|gemv, --quick`);
+    } else throw new UsageError(`Unknown option ${f}; expected --json, --reps N, --threads 1,2, --only gemm|conv|gemv, --quick, --pause MS`);
   }
   return a;
 }
@@ -79,11 +81,13 @@ async function session(nodes: NodeProto[], inputs: { name: string; dt: number; d
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+let pauseMs = 20;
 
 /**
  * Times ours (sync) and peer (async) interleaved; returns median seconds of each, then the minimum of each.
- * A 5 ms pause precedes every timed call: both thread pools spin for a while after a run, and on two vCPUs
- * the other side's spinning workers would otherwise steal the second core from the next measurement.
+ * A pause (--pause, default 20 ms) precedes every timed call: ORT's pool spins for a while after a run, and on
+ * two vCPUs its spinning worker would otherwise hold the second core during our next measurement (and ours, more
+ * briefly, during ORT's).
  */
 async function timeBoth(ours: () => void, peer: () => Promise<unknown>, reps: number): Promise<[number, number, number, number]> {
   for (let i = 0; i < 2; i++) {
@@ -92,11 +96,11 @@ async function timeBoth(ours: () => void, peer: () => Promise<unknown>, reps: nu
   }
   const to: number[] = [], tp: number[] = [];
   for (let r = 0; r < reps; r++) {
-    await pause(5);
+    await pause(pauseMs);
     let t0 = process.hrtime.bigint();
     ours();
     to.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    await pause(5);
+    await pause(pauseMs);
     t0 = process.hrtime.bigint();
     await peer();
     tp.push(Number(process.hrtime.bigint() - t0) / 1e9);

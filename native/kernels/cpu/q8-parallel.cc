@@ -1,9 +1,14 @@
 // q8 parallel_for: a small persistent thread pool for the fast integer kernels (issue 5).
-// Workers are started on first use and kept; a call hands out task indices through one atomic counter,
-// the calling thread works too, and the call returns when every task has finished. One call at a time
-// (a mutex serialises concurrent callers, e.g. two AsyncWorkers). Test: ctest -R intq_fast (threads 1..3).
+// Workers are started on first use and kept. A call publishes a job (fn, ctx, task count) under a new
+// generation; tasks are claimed from one 64-bit counter holding (generation << 32 | next index), so a worker
+// that wakes late can never claim a task of a job that has moved on. The caller works too and returns as
+// soon as every task is DONE: it never waits for a helper that has not woken up yet (on an oversubscribed
+// box a wake-up can take a whole scheduler time slice, which used to stall every 2-thread call).
+// Waiting is a short pause+yield spin, then a condition variable. One call at a time (call_mu serialises
+// concurrent callers). Test: ctest -R intq_fast (threads 1..3 in every suite).
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -14,22 +19,24 @@ namespace qrb::intq::fast {
 
 namespace {
 
+using TaskFn = void (*)(void*, size_t);
+
 struct Pool {
   std::mutex call_mu;  // one parallel_for at a time
-  std::mutex mu;
+  std::mutex mu;       // guards the condition-variable waits and `stop`
   std::condition_variable cv_start, cv_done;
   std::vector<std::thread> workers;
-  // current job
-  void (*fn)(void*, size_t) = nullptr;
-  void* ctx = nullptr;
-  size_t tasks = 0;
-  std::atomic<size_t> next{0};
-  int active = 0;        // workers wanted for this job
-  std::atomic<int> running{0};  // workers still inside this job
-  unsigned long generation = 0;
-  std::atomic<unsigned long> gen_pub{0};  // generation, readable without the mutex (spinning workers)
+  // The current job. Atomics (relaxed) so that a late worker's speculative reads are not data races; the
+  // claim on `counter` validates them.
+  std::atomic<TaskFn> fn{nullptr};
+  std::atomic<void*> ctx{nullptr};
+  std::atomic<size_t> tasks{0};
+  std::atomic<uint64_t> counter{0};  // generation << 32 | next task index
+  std::atomic<size_t> done{0};
+  std::atomic<uint32_t> gen{0};
+  std::atomic<int> want{0};  // workers with id < want help with the current job
   bool stop = false;
-  static constexpr int kSpin = 256;  // rounds of a few pauses plus a yield (~tens of microseconds)
+  static constexpr int kSpin = 256;  // rounds of a few pauses plus a yield (tens of microseconds)
 
   // A short pause burst, then sched_yield: on an oversubscribed box a pure spin would steal the CPU from
   // the very thread it waits for.
@@ -53,72 +60,70 @@ struct Pool {
     for (auto& t : workers) t.join();
   }
 
-  void drain() {
+  // Claims and runs tasks of generation g until none is left.
+  void drain(uint32_t g) {
     for (;;) {
-      const size_t i = next.fetch_add(1);
-      if (i >= tasks) return;
-      fn(ctx, i);
+      uint64_t v = counter.load(std::memory_order_acquire);
+      if (uint32_t(v >> 32) != g) return;
+      const TaskFn f = fn.load(std::memory_order_relaxed);
+      void* const c = ctx.load(std::memory_order_relaxed);
+      const size_t n = tasks.load(std::memory_order_relaxed);
+      const size_t idx = size_t(v & 0xFFFFFFFFu);
+      if (idx >= n) return;
+      // Success means generation g was still current and unfinished, so f, c, n are g's.
+      if (!counter.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
+      f(c, idx);
+      if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
+        std::lock_guard<std::mutex> l(mu);
+        cv_done.notify_all();
+      }
     }
   }
 
   void worker(int id) {
-    unsigned long seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-      // Spin briefly before sleeping (as ORT's pool does): on a loaded machine a condition-variable wake-up
-      // can cost milliseconds, more than a whole small GEMM.
-      bool got = false;
-      for (int i = 0; i < kSpin && !got; ++i) {
-        if (gen_pub.load(std::memory_order_acquire) != seen) {
-          std::lock_guard<std::mutex> l(mu);
-          if (stop) return;
-          if (generation != seen && id < active) {
-            seen = generation;
-            got = true;
-          } else if (generation != seen) {
-            seen = generation;  // a job that does not want this worker
-          }
-        }
-        if (!got) relax();
+      uint32_t g = seen;
+      for (int i = 0; i < kSpin && g == seen; ++i) {
+        g = gen.load(std::memory_order_acquire);
+        if (g == seen) relax();
       }
-      if (!got) {
+      if (g == seen) {
         std::unique_lock<std::mutex> l(mu);
-        cv_start.wait(l, [&] { return stop || (generation != seen && id < active); });
+        cv_start.wait(l, [&] { return stop || gen.load(std::memory_order_acquire) != seen; });
         if (stop) return;
-        seen = generation;
+        g = gen.load(std::memory_order_acquire);
       }
-      drain();
-      {
-        std::lock_guard<std::mutex> l(mu);
-        if (running.fetch_sub(1) == 1) cv_done.notify_one();
-      }
+      seen = g;
+      if (id < want.load(std::memory_order_acquire)) drain(g);
     }
   }
 
-  void run(int threads, size_t n, void (*f)(void*, size_t), void* c) {
+  void run(int threads, size_t n, TaskFn f, void* c) {
     std::lock_guard<std::mutex> call(call_mu);
     const int helpers = threads - 1;
+    while (int(workers.size()) < helpers) {
+      const int id = int(workers.size());
+      workers.emplace_back([this, id] { worker(id); });
+    }
+    const uint32_t g = gen.load(std::memory_order_relaxed) + 1;
+    fn.store(f, std::memory_order_relaxed);
+    ctx.store(c, std::memory_order_relaxed);
+    tasks.store(n, std::memory_order_relaxed);
+    done.store(0, std::memory_order_relaxed);
+    want.store(helpers, std::memory_order_relaxed);
+    counter.store(uint64_t(g) << 32, std::memory_order_release);
     {
       std::lock_guard<std::mutex> l(mu);
-      while (int(workers.size()) < helpers) {
-        const int id = int(workers.size());
-        workers.emplace_back([this, id] { worker(id); });
-      }
-      fn = f;
-      ctx = c;
-      tasks = n;
-      next.store(0);
-      active = helpers;
-      running.store(helpers);
-      ++generation;
-      gen_pub.store(generation, std::memory_order_release);
+      gen.store(g, std::memory_order_release);
     }
     cv_start.notify_all();
-    drain();
-    // The caller spins too before sleeping: a futex wake-up per call is a visible cost for convs that
-    // dispatch several short parallel phases.
-    for (int i = 0; i < kSpin && running.load(std::memory_order_acquire) != 0; ++i) relax();
-    std::unique_lock<std::mutex> l(mu);
-    cv_done.wait(l, [&] { return running.load() == 0; });
+    drain(g);
+    for (int i = 0; i < kSpin && done.load(std::memory_order_acquire) != n; ++i) relax();
+    if (done.load(std::memory_order_acquire) != n) {
+      std::unique_lock<std::mutex> l(mu);
+      cv_done.wait(l, [&] { return done.load(std::memory_order_acquire) == n; });
+    }
   }
 };
 
@@ -132,7 +137,7 @@ Pool& pool() {
 void parallel_for(int threads, size_t tasks, void (*fn)(void* ctx, size_t i), void* ctx) {
   if (tasks == 0) return;
   if (threads > int(tasks)) threads = int(tasks);
-  if (threads <= 1) {
+  if (threads <= 1 || tasks >= (size_t(1) << 32)) {
     for (size_t i = 0; i < tasks; ++i) fn(ctx, i);
     return;
   }
