@@ -60,7 +60,7 @@ class PackedGemv {
     const size_t kp = (k + kq - 1) / kq * kq;
     const size_t bytes = (n + 15) / 16 * kd->panel_bytes(kp);
     void* buf = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-    kd->pack(u.data(), n, k, kp, buf);
+    if (buf) kd->pack(u.data(), n, k, kp, buf);  // null: gemv reports out of memory
     panels.push_back({kd, kp, buf});
     return panels.back();
   }
@@ -178,6 +178,7 @@ Status gemv(const PackedGemv& w, const Operand& x, int32_t x_zp, const int32_t* 
   std::vector<int32_t> xi;
   if (c.kd) {
     const auto& pan = w.panels_for(c.kd);
+    if (!pan.buf) return Status::Error(fn + ": out of memory for the packed weights");
     c.panels = pan.buf, c.kp = pan.kp;
     const int off = x.dtype == DType::kU8 ? -128 : 0;
     xs.assign(pan.kp, 0);

@@ -64,6 +64,7 @@ void* scratch(int slot, size_t bytes) {
     std::free(s.p);
     s.cap = (bytes + 4095) / 4096 * 4096;
     s.p = std::aligned_alloc(64, s.cap);
+    if (!s.p) s.cap = 0;  // the caller reports the failure
   }
   return s.p;
 }
@@ -106,7 +107,7 @@ class PackedWeights {
     const size_t kp = round_up(k, size_t(kd->kq));
     const size_t np = (n + kd->nr - 1) / kd->nr;
     auto buf = std::make_shared<AlignedBuf>(np * kd->panel_bytes(kp));
-    kd->pack_b(v.data(), n, k, kp, buf->p);
+    if (buf->p) kd->pack_b(v.data(), n, k, kp, buf->p);  // null: gemm/conv report out of memory
     panels.push_back({kd, kp, buf});
     return panels.back();
   }
@@ -479,6 +480,7 @@ Status gemm(const PackedWeights& w, size_t m, const Operand& a, int32_t a_zp, co
   std::vector<int32_t> col_add, zv, rowsum;
   fill_col_add(w, za, bias, &col_add, &zv, n_pad);
   void* abuf = scratch(0, m * pan.kp * a_elem_bytes(kd->akind));
+  if (!abuf || !pan.buf->p) return Status::Error(fn + ": out of memory for the packed operands");
   if (w.any_zv) rowsum.assign(m, 0);
   PrepCtx pc{a.data, a.dtype, m, w.k, pan.kp, off, kd->akind, abuf, w.any_zv ? rowsum.data() : nullptr,
              std::min<size_t>(m, size_t(threads))};
@@ -895,6 +897,8 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
   const size_t xbytes = 1;
   const size_t obytes = ep.requant ? 1 : 4;
   View tmp{scratch(3, ohw * ocg * obytes)};
+  if ((!pointwise && !nhwc.p) || (!direct && !rows.p) || !tmp.p)
+    return Status::Error(fn + ": out of memory for the im2col / output buffers");
   for (size_t b = 0; b < s.n; ++b) {
     NhwcCtx nc{static_cast<const uint8_t*>(x.data) + b * s.c * hw * xbytes, x.dtype, s.c, hw, off, kd->akind, nhwc.p,
                std::min<size_t>(hw, size_t(threads))};
@@ -902,6 +906,7 @@ Status conv(const PackedConv& pw, const ConvShape& s, const Operand& x, int32_t 
     for (size_t g = 0; g < s.groups; ++g) {
       const PackedWeights& w = *pw.groups[g];
       const auto& pan = w.panels_for(kd);
+      if (!pan.buf->p) return Status::Error(fn + ": out of memory for the packed weights");
       std::vector<int32_t> gbias;
       if (bias) gbias.assign(bias + g * ocg, bias + (g + 1) * ocg);
       std::vector<int32_t> col_add, zv;
