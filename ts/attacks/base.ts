@@ -20,7 +20,7 @@ export type AttackConfig = Readonly<Record<string, number | string | boolean | n
  * @param name the option name in the message
  * @throws UsageError "Expected a finite number >= 0 for eps but received -1 of type number"
  * @example
- * checkEps(8 / 255) // 0.0313...
+ * checkEps(0.5) // 0.5
  */
 export function checkEps(eps: unknown, name = 'eps'): number {
   if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw invalidOption(name, 'a finite number >= 0', eps);
@@ -31,7 +31,7 @@ export function checkEps(eps: unknown, name = 'eps'): number {
  * Checks a batch: x holds n samples of the model's size, all in [0,1]; y holds n labels in 0..K−1.
  * @throws UsageError naming the offending argument
  * @example
- * checkBatch(model, x, y, 4)
+ * checkBatch(model, x, y, n) // undefined
  */
 export function checkBatch(model: AttackModel, x: Float32Array, y: ArrayLike<number>, n: number): void {
   if (!Number.isInteger(n) || n < 1) throw invalidOption('n', 'integer >= 1', n);
@@ -52,7 +52,7 @@ export function checkBatch(model: AttackModel, x: Float32Array, y: ArrayLike<num
 /**
  * Predicted classes (argmax, first index on ties) of n rows of K logits.
  * @example
- * argmaxRows(new Float32Array([0, 2, 1, 5, 0, 0]), 2, 3) // Int32Array [1, 0]
+ * Array.from(argmaxRows(new Float32Array([0, 2, 1, 5, 0, 0]), 2, 3)) // [1, 0]
  */
 export function argmaxRows(logits: Float32Array, n: number, k: number): Int32Array {
   const out = new Int32Array(n);
@@ -71,7 +71,7 @@ export function argmaxRows(logits: Float32Array, n: number, k: number): Int32Arr
  * @param y n labels
  * @returns n*K gradient
  * @example
- * ceLogitGrad(new Float32Array([0, 0]), [1], 1, 2) // [0.5, -0.5]
+ * Array.from(ceLogitGrad(new Float32Array([0, 0]), [1], 1, 2)) // [0.5, -0.5]
  */
 export function ceLogitGrad(z: Float32Array, y: ArrayLike<number>, n: number, k: number): Float32Array {
   const g = new Float32Array(n * k);
@@ -89,7 +89,7 @@ export function ceLogitGrad(z: Float32Array, y: ArrayLike<number>, n: number, k:
  * The model's vjp, or a named error when it has none (an integer engine, a black box).
  * @throws UsageError "<attack> needs input gradients but model '<name>' provides logits only"
  * @example
- * const vjp = requireVjp(model, 'pgd-linf');
+ * typeof requireVjp(model, 'pgd-linf') // 'function'
  */
 export function requireVjp(model: AttackModel, who: string): NonNullable<AttackModel['vjp']> {
   if (typeof model.vjp !== 'function') {
@@ -102,6 +102,7 @@ export function requireVjp(model: AttackModel, who: string): NonNullable<AttackM
  * Logits and d(Σ_i CE_i)/dx of a batch.
  * @example
  * const { logits, grad } = await ceInputGradient(model, x, y, n, 'fgsm');
+ * grad.length === x.length // true
  */
 export async function ceInputGradient(model: AttackModel, x: Float32Array, y: ArrayLike<number>, n: number, who: string): Promise<{ logits: Float32Array; grad: Float32Array }> {
   const vjp = requireVjp(model, who);
@@ -162,6 +163,7 @@ export abstract class Attack {
    * @throws UsageError on bad inputs or a model without gradients; PerturbationError when the result leaves the threat model
    * @example
    * const adv = await new PGD(model, { eps: 8 / 255 }).perturb(x, y, n, new Rng(0));
+ * adv.length === x.length // true
    */
   async perturb(x: Float32Array, y: ArrayLike<number>, n: number, rng: Rng | readonly Rng[]): Promise<Float32Array> {
     checkBatch(this.model, x, y, n);

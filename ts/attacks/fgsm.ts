@@ -31,6 +31,7 @@ export interface FgsmOptions {
  *
  * @example
  * const adv = await new FGSM(model, { eps: 2 / 255 }).perturb(x, y, n, new Rng(0));
+ * Math.max(...perSampleNorms(adv, x, n, 'linf')) <= 2 / 255 + 1e-6 // true
  */
 export class FGSM extends Attack {
   readonly id = 'fgsm';

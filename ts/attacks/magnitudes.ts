@@ -62,7 +62,8 @@ export interface MagnitudeOptions {
  * @returns the table with its rule and d recorded
  * @throws UsageError on a bad shape, rule, unknown attack or tier in overrides, or an override ε < 0
  * @example
- * magnitudes([3, 32, 32]).eps['pgd-l2'].small // 0.5·√(3072/150528) ≈ 0.0714
+ * Math.round(magnitudes([3, 32, 32]).eps['pgd-l2'].small * 1e4) / 1e4 // 0.0714
+ * @example
  * magnitudes([3, 224, 224]).rule // 'imagenet'
  */
 export function magnitudes(inputShape: readonly [number, number, number], opts: MagnitudeOptions = {}): MagnitudeTable {

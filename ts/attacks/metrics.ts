@@ -29,7 +29,7 @@ export class AdversarialFlags {
    * @param n number of samples
    * @throws UsageError when n is not a positive integer
    * @example
-   * const f = new AdversarialFlags(100);
+   * new AdversarialFlags(100).n // 100
    */
   constructor(n: number) {
     if (!Number.isInteger(n) || n < 1) throw invalidOption('n', 'integer >= 1', n);
@@ -47,7 +47,9 @@ export class AdversarialFlags {
    * Records clean predictions of samples offset..offset+count−1.
    * @throws QrobustError when the range leaves 0..n−1
    * @example
-   * f.setClean(0, new Int32Array([1, 2]), [1, 0]);
+   * const f = new AdversarialFlags(2);
+ * f.setClean(0, new Int32Array([1, 2]), [1, 0]);
+ * Array.from(f.cleanCorrect) // [1, 0]
    */
   setClean(offset: number, preds: ArrayLike<number>, labels: ArrayLike<number>): void {
     this.range(offset, preds.length);
@@ -62,7 +64,9 @@ export class AdversarialFlags {
    * Records predictions on the adversarial examples of (attack, tier) for samples offset..
    * @throws QrobustError when the range leaves 0..n−1 or the labels differ from the clean pass
    * @example
-   * f.setAdversarial('fgsm', 'small', 0, new Int32Array([1, 0]), [1, 0]);
+   * const f = new AdversarialFlags(2);
+ * f.setAdversarial('fgsm', 'small', 0, new Int32Array([1, 1]), [1, 0]);
+ * Array.from(f.flags('fgsm', 'small')) // [1, 0]
    */
   setAdversarial(attack: string, tier: Tier, offset: number, preds: ArrayLike<number>, labels: ArrayLike<number>): void {
     this.range(offset, preds.length);
@@ -85,7 +89,9 @@ export class AdversarialFlags {
   /**
    * Adds points newly broken by a component of a composite attack (AutoAttack's apgd-ce, apgd-t, fab-t, square).
    * @example
-   * f.addComponent('aa', 'apgd-ce', 'small', 3);
+   * const f = new AdversarialFlags(8);
+ * f.addComponent('aa', 'apgd-ce', 'small', 3);
+ * f.components.get('aa').get('apgd-ce').get('small') // 3
    */
   addComponent(attack: string, component: string, tier: Tier, count: number): void {
     if (!Number.isInteger(count) || count < 0) throw invalidOption('count', 'integer >= 0', count);
@@ -121,7 +127,9 @@ function pct(count: number, of: number): number | null {
 /**
  * Clean top-1 in percent.
  * @example
- * cleanAccuracy(flags) // 91.25
+ * const f = new AdversarialFlags(4);
+ * f.setClean(0, [0, 1, 2, 0], [0, 1, 2, 3]);
+ * cleanAccuracy(f) // 75
  */
 export function cleanAccuracy(f: AdversarialFlags): number {
   let c = 0;
@@ -133,7 +141,9 @@ export function cleanAccuracy(f: AdversarialFlags): number {
  * AR: accuracy under (attack, tier) in percent, over all samples.
  * @throws QrobustError when the pair was not run
  * @example
- * robustAccuracy(flags, 'pgd-linf', 'small') // 12.5
+ * const f = new AdversarialFlags(4);
+ * f.setAdversarial('pgd-linf', 'small', 0, [0, 0, 0, 0], [0, 1, 2, 3]);
+ * robustAccuracy(f, 'pgd-linf', 'small') // 25
  */
 export function robustAccuracy(f: AdversarialFlags, attack: string, tier: Tier): number {
   let c = 0;
@@ -147,7 +157,11 @@ export function robustAccuracy(f: AdversarialFlags, attack: string, tier: Tier):
  * @param attacks the attacks run (at least one)
  * @throws UsageError on an empty list; QrobustError when an attack was not run at that tier
  * @example
- * worstCaseAccuracy(flags, ['fgsm', 'pgd-linf'], 'small') // { eq3: 4, ra: 4.4, count: 4 }
+ * const f = new AdversarialFlags(4);
+ * f.setClean(0, [0, 1, 2, 0], [0, 1, 2, 3]);
+ * f.setAdversarial('fgsm', 'small', 0, [0, 1, 0, 3], [0, 1, 2, 3]);
+ * f.setAdversarial('pgd-linf', 'small', 0, [0, 0, 0, 3], [0, 1, 2, 3]);
+ * worstCaseAccuracy(f, ['fgsm', 'pgd-linf'], 'small') // { eq3: 25, ra: 100 / 3, count: 1 }
  */
 export function worstCaseAccuracy(f: AdversarialFlags, attacks: readonly string[], tier: Tier): { eq3: number; ra: number | null; count: number } {
   if (attacks.length === 0) throw invalidOption('attacks', 'at least one attack', attacks);
@@ -204,7 +218,11 @@ export interface AdversarialJson {
  * @param perSample include `per_sample` (labels, clean_correct and robust flags as '0'/'1' strings)
  * @throws QrobustError when a flag is missing
  * @example
- * const json = adversarialJson(flags, ['fgsm'], ['small'], { model: 'resnet20', seed: 0 });
+ * const f = new AdversarialFlags(2);
+ * f.setClean(0, [0, 1], [0, 1]);
+ * f.setAdversarial('fgsm', 'small', 0, [0, 0], [0, 1]);
+ * const json = adversarialJson(f, ['fgsm'], ['small'], { model: 'resnet20', seed: 0 });
+ * [json.ar.fgsm.small, json.wcar.small, json.wcar_ra.small] // [50, 50, 50]
  */
 export function adversarialJson(f: AdversarialFlags, attacks: readonly AttackId[] | readonly string[], tiers: readonly Tier[], meta: ResultMeta, perSample = true): AdversarialJson {
   f.assertComplete();
@@ -256,7 +274,11 @@ export function adversarialJson(f: AdversarialFlags, attacks: readonly AttackId[
  * Rebuilds flags from a JSON written with `per_sample` (to recompute or merge results).
  * @throws QrobustError when the JSON has no per_sample block or its lengths disagree
  * @example
- * const f = flagsFromJson(json); worstCaseAccuracy(f, json.attacks, 'small');
+ * const f = new AdversarialFlags(2);
+ * f.setClean(0, [0, 1], [0, 1]);
+ * f.setAdversarial('fgsm', 'small', 0, [0, 0], [0, 1]);
+ * const json = JSON.parse(JSON.stringify(adversarialJson(f, ['fgsm'], ['small'], { seed: 0 })));
+ * worstCaseAccuracy(flagsFromJson(json), json.attacks, 'small').eq3 // 50
  */
 export function flagsFromJson(json: AdversarialJson): AdversarialFlags {
   const ps = json.per_sample as { labels: number[]; clean_correct: string; robust: Record<string, Partial<Record<Tier, string>>> } | undefined;

@@ -49,7 +49,7 @@ export class PerturbationError extends QrobustError {
  * @returns n norms
  * @throws RangeError when the lengths disagree with n
  * @example
- * perSampleNorms(new Float32Array([3, 4, 1, 1]), null, 2, 'l2') // Float64Array [5, 1.414...]
+ * Array.from(perSampleNorms(new Float32Array([3, 4, 0, 1]), null, 2, 'l2')) // [5, 1]
  */
 export function perSampleNorms(a: Float32Array | Float64Array, b: Float32Array | Float64Array | null, n: number, norm: Norm): Float64Array {
   if (n <= 0 || a.length % n !== 0) throw new RangeError(`perSampleNorms: ${a.length} values do not split into ${n} samples`);
@@ -75,7 +75,7 @@ export function perSampleNorms(a: Float32Array | Float64Array, b: Float32Array |
  * @param eps the radius
  * @param d elements per sample
  * @example
- * normTolerance('linf', 8 / 255, 3072) // ≈ 1.03e-6
+ * normTolerance('linf', 8 / 255, 3072) < 2e-6 // true
  */
 export function normTolerance(norm: Norm, eps: number, d: number): number {
   const ulp = 2 ** -24;
@@ -95,7 +95,7 @@ export function normTolerance(norm: Norm, eps: number, d: number): number {
  * @returns the per-sample norms (float64)
  * @throws PerturbationError naming the attack, the sample and the violated bound
  * @example
- * checkPerturbation('fgsm', new Float32Array([0.5]), new Float32Array([0.52]), 1, 'linf', 0.03)
+ * checkPerturbation('fgsm', new Float32Array([0.5]), new Float32Array([0.625]), 1, 'linf', 0.125)[0] // 0.125
  */
 export function checkPerturbation(who: string, x0: Float32Array, adv: Float32Array, n: number, norm: Norm, eps: number): Float64Array {
   if (adv.length !== x0.length) throw new PerturbationError('box', 0, `${who}: returned ${adv.length} values for ${x0.length} inputs`);
@@ -118,7 +118,7 @@ export function checkPerturbation(who: string, x0: Float32Array, adv: Float32Arr
 /**
  * Clamps every value to [0, 1] in place; returns `x`.
  * @example
- * clamp01(new Float32Array([-1, 0.5, 2])) // [0, 0.5, 1]
+ * Array.from(clamp01(new Float32Array([-1, 0.5, 2]))) // [0, 0.5, 1]
  */
 export function clamp01<T extends Float32Array | Float64Array>(x: T): T {
   for (let k = 0; k < x.length; k++) {
@@ -141,7 +141,7 @@ function split(name: string, len: number, n: number): number {
  * @returns adv
  * @throws RangeError on mismatching lengths
  * @example
- * projectLinf(new Float32Array([0.9]), new Float32Array([0.5]), 0.1) // [0.6]
+ * Array.from(projectLinf(new Float32Array([0.75]), new Float32Array([0.5]), 0.125)) // [0.625]
  */
 export function projectLinf(adv: Float32Array, x0: Float32Array, eps: number): Float32Array {
   if (adv.length !== x0.length) throw new RangeError(`projectLinf: ${adv.length} vs ${x0.length} values`);
@@ -163,7 +163,7 @@ export function projectLinf(adv: Float32Array, x0: Float32Array, eps: number): F
  * @returns adv
  * @throws RangeError on mismatching lengths
  * @example
- * projectL2(new Float32Array([0.8, 0.9]), new Float32Array([0.5, 0.5]), 1, 0.25) // δ (0.3, 0.4) scaled to (0.15, 0.2)
+ * Array.from(projectL2(new Float32Array([0.875, 1]), new Float32Array([0.5, 0.5]), 1, 0.3125)) // [0.6875, 0.75]
  */
 export function projectL2(adv: Float32Array, x0: Float32Array, n: number, eps: number): Float32Array {
   if (adv.length !== x0.length) throw new RangeError(`projectL2: ${adv.length} vs ${x0.length} values`);
@@ -193,7 +193,7 @@ export function projectL2(adv: Float32Array, x0: Float32Array, n: number, eps: n
  * @returns adv
  * @throws RangeError on mismatching lengths
  * @example
- * rescaleL1(new Float32Array([0.8, 0.9]), new Float32Array([0.5, 0.5]), 1, 0.35) // δ (0.3, 0.4) → (0.15, 0.2)
+ * Array.from(rescaleL1(new Float32Array([0.75, 1]), new Float32Array([0.5, 0.5]), 1, 0.375), (v) => +v.toFixed(4)) // [0.625, 0.75]
  */
 export function rescaleL1(adv: Float32Array, x0: Float32Array, n: number, eps: number): Float32Array {
   if (adv.length !== x0.length) throw new RangeError(`rescaleL1: ${adv.length} vs ${x0.length} values`);
@@ -221,7 +221,8 @@ export function rescaleL1(adv: Float32Array, x0: Float32Array, n: number, eps: n
  * @param eps the radius (≥ 0)
  * @returns the threshold θ (0 when v was already inside)
  * @example
- * const v = Float64Array.from([3, -1]); l1BallProject(v, 2); v // [2, 0], θ = 1
+ * const v = Float64Array.from([3, -1]);
+ * [l1BallProject(v, 2), ...v] // [1, 2, 0]
  */
 export function l1BallProject(v: Float64Array, eps: number): number {
   let total = 0;
@@ -257,7 +258,7 @@ export function l1BallProject(v: Float64Array, eps: number): number {
  * @returns adv
  * @throws RangeError on mismatching lengths
  * @example
- * projectL1Exact(new Float32Array([0.8, 0.6]), new Float32Array([0.5, 0.5]), 1, 0.2) // δ (0.3, 0.1) → (0.2, 0)
+ * Array.from(projectL1Exact(new Float32Array([0.875, 0.625]), new Float32Array([0.5, 0.5]), 1, 0.25)) // [0.75, 0.5]
  */
 export function projectL1Exact(adv: Float32Array, x0: Float32Array, n: number, eps: number): Float32Array {
   if (adv.length !== x0.length) throw new RangeError(`projectL1Exact: ${adv.length} vs ${x0.length} values`);
@@ -284,7 +285,7 @@ export function projectL1Exact(adv: Float32Array, x0: Float32Array, n: number, e
  * @returns g
  * @throws RangeError when g does not split into n samples
  * @example
- * normalizeGradient(new Float32Array([3, -4]), 1, 'l2') // [0.6, -0.8]
+ * Array.from(normalizeGradient(new Float32Array([3, -4]), 1, 'l2'), (v) => +v.toFixed(6)) // [0.6, -0.8]
  */
 export function normalizeGradient(g: Float32Array, n: number, norm: Norm): Float32Array {
   const d = split('normalizeGradient', g.length, n);

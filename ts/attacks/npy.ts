@@ -60,7 +60,8 @@ function checkShape(shape: readonly number[], count: number): void {
  * @param shape the shape (its product must equal data.length)
  * @throws UsageError on a shape that does not match; fs errors on I/O
  * @example
- * writeNpy('/tmp/x.npy', new Float32Array(6), [2, 3]);
+ * writeNpy('/tmp/qrobust-example-a.npy', new Float32Array(6), [2, 3]);
+ * readNpy('/tmp/qrobust-example-a.npy').shape // [2, 3]
  */
 export function writeNpy(path: string, data: NpyArray, shape: readonly number[]): void {
   checkShape(shape, data.length);
@@ -80,7 +81,8 @@ export function writeNpy(path: string, data: NpyArray, shape: readonly number[])
  * @returns the dtype, shape and elements
  * @throws QrobustError naming the file on a bad magic, an unsupported dtype or Fortran order
  * @example
- * const { shape, data } = readNpy('/tmp/x.npy');
+ * writeNpy('/tmp/qrobust-example-b.npy', Int32Array.from([7, 8]), [2]);
+ * Array.from(readNpy('/tmp/qrobust-example-b.npy').data) // [7, 8]
  */
 export function readNpy(path: string): { dtype: Dtype; shape: number[]; data: NpyArray } {
   const buf = readFileSync(path);
@@ -114,8 +116,10 @@ export function readNpy(path: string): { dtype: Dtype; shape: number[]; data: Np
  * Streams rows of one array to a .npy file: the leading dimension grows with each {@link NpyWriter.append}
  * and the header (a fixed 128 bytes) is rewritten with the final shape on {@link NpyWriter.close}.
  * @example
- * const w = new NpyWriter('/tmp/adv.npy', 'float32', [3, 32, 32]);
- * w.append(batch); w.close(); // shape (n, 3, 32, 32)
+ * const w = new NpyWriter('/tmp/qrobust-example-c.npy', 'float32', [3, 32, 32]);
+ * w.append(new Float32Array(2 * 3072));
+ * w.append(new Float32Array(3072));
+ * w.close() // 3
  */
 export class NpyWriter {
   readonly path: string;

@@ -137,6 +137,7 @@ async function pgdLoop(
  * @example
  * const atk = new PGD(model, { eps: 8 / 255 });
  * const adv = await atk.perturb(x, y, n, new Rng(0));
+ * atk.config().steps // 20
  */
 export class PGD extends Attack {
   readonly id: string = 'pgd-linf';
@@ -177,6 +178,7 @@ export class PGD extends Attack {
  *
  * @example
  * const adv = await new PGDL2(model, { eps: 0.5 }).perturb(x, y, n, new Rng(0));
+ * Math.max(...perSampleNorms(adv, x, n, 'l2')) <= 0.5 + 1e-5 // true
  */
 export class PGDL2 extends PGD {
   override readonly id: string = 'pgd-l2';
@@ -210,7 +212,8 @@ export class PGDL2 extends PGD {
  * Shape: x n×C×H×W float32 in [0,1]; y n labels. Supported modes: untargeted.
  *
  * @example
- * const adv = await new PGDL1(model, { eps: 100 }).perturb(x, y, n, new Rng(0));
+ * const adv = await new PGDL1(model, { eps: 2 }).perturb(x, y, n, new Rng(0));
+ * Math.max(...perSampleNorms(adv, x, n, 'l1')) <= 2 + 1e-4 // true
  */
 export class PGDL1 extends PGD {
   override readonly id: string = 'pgd-l1';

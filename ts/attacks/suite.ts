@@ -45,7 +45,7 @@ export interface SampleSource {
  * @param y n labels
  * @throws UsageError when the lengths disagree
  * @example
- * const src = arraySource(x, y); src.n // y.length
+ * arraySource(x, y).n // 4
  */
 export function arraySource(x: Float32Array, y: ArrayLike<number>): SampleSource {
   const n = y.length;
@@ -86,7 +86,10 @@ const registry = new Map<AttackId, AttackFactory>([
  * @returns a function restoring the previous registration (for tests)
  * @throws UsageError for an id outside CONVENTIONS.md's list
  * @example
- * registerAttack('aa', (model, eps) => new AutoAttack(model, { eps }));
+ * const restore = registerAttack('aa', (m, eps) => new FGSM(m, { eps })); // AutoAttack registers its runner here
+ * const ok = availableAttacks().includes('aa');
+ * restore();
+ * ok // true
  */
 export function registerAttack(id: AttackId, factory: AttackFactory): () => void {
   if (!(ATTACK_IDS as readonly string[]).includes(id)) throw invalidOption('attack id', `one of ${ATTACK_IDS.join(', ')}`, id);
@@ -96,7 +99,11 @@ export function registerAttack(id: AttackId, factory: AttackFactory): () => void
   return () => { if (prev) registry.set(id, prev); else registry.delete(id); };
 }
 
-/** The ids with a registered factory, in CONVENTIONS.md order. @example availableAttacks() // ['fgsm', 'pgd-linf', 'pgd-l2', 'pgd-l1'] */
+/**
+ * The ids with a registered factory, in CONVENTIONS.md order.
+ * @example
+ * availableAttacks().slice(0, 4) // ['fgsm', 'pgd-linf', 'pgd-l2', 'pgd-l1']
+ */
 export function availableAttacks(): AttackId[] {
   return ATTACK_IDS.filter((a) => registry.has(a));
 }
@@ -136,9 +143,9 @@ async function* iterate(src: SampleSource, size: number): AsyncGenerator<Batch> 
  * @throws UsageError on an unknown or unregistered attack, an unknown tier, ε < 0, a bad batch or seed;
  *   PerturbationError when an attack leaves its threat model
  * @example
- * const json = await runAdversarial(fromModule(net, { inputShape: [3, 32, 32] }), arraySource(x, y),
- *   { attacks: ['fgsm', 'pgd-linf'], tiers: ['small'], seed: 0 });
- * json.wcar.small;
+ * // with an nn model: runAdversarial(fromModule(net.eval(), { inputShape: [3, 32, 32] }), ...)
+ * const json = await runAdversarial(model, arraySource(x, y), { attacks: ['fgsm', 'pgd-linf'], tiers: ['small'], seed: 0 });
+ * [json.attacks, json.wcar.small <= Math.min(json.ar.fgsm.small, json.ar['pgd-linf'].small)] // [['fgsm', 'pgd-linf'], true]
  */
 export async function runAdversarial(model: AttackModel, source: SampleSource, opts: AdversarialOptions): Promise<AdversarialJson> {
   const t0 = performance.now();

@@ -37,8 +37,10 @@ function checkShape(shape: unknown): readonly [number, number, number] {
  * @param opts shape, classes, name, parameters to freeze
  * @throws UsageError on a bad shape or class count; the returned model's calls throw UsageError when fn returns a wrong shape
  * @example
- * const m = fromFunction((x) => ag.linear(ag.flatten(x), w, b), { inputShape: [1, 2, 2], numClasses: 3 });
- * const { grad } = await m.vjp!(x, 1, (z) => z.map(() => 1));
+ * const w = Tensor.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], [3, 4]);
+ * const m = fromFunction((t) => ag.linear(ag.flatten(t), w), { inputShape: [1, 2, 2], numClasses: 3 });
+ * const { grad } = await m.vjp(new Float32Array([0.1, 0.2, 0.3, 0.4]), 1, () => new Float32Array([1, 0, 2]));
+ * Array.from(grad) // [1, 0, 2, 0]
  */
 export function fromFunction(fn: (x: Tensor) => Tensor, opts: AttackModelOptions): AttackModel {
   if (typeof fn !== 'function') throw invalidOption('fn', 'a function Tensor -> Tensor', fn);
@@ -89,7 +91,7 @@ export function fromFunction(fn: (x: Tensor) => Tensor, opts: AttackModelOptions
  * @param opts shape, classes (default `module.config.numClasses` when the module has one), name
  * @throws UsageError when the module is in training mode or the class count is unknown
  * @example
- * const m = fromModule(resnet20({ numClasses: 10 }).eval(), { inputShape: [3, 32, 32], name: 'resnet20' });
+ * fromModule(resnet20({ numClasses: 10 }).eval(), { inputShape: [3, 32, 32], name: 'resnet20' }).numClasses // 10
  */
 export function fromModule(module: Module, opts: AttackModelOptions): AttackModel {
   if (!(module instanceof Module)) throw invalidOption('module', 'an nn Module', module);
