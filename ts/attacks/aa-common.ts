@@ -29,19 +29,12 @@ export class AutoAttackCheckError extends QrobustError {
   }
 }
 
-/** The arrays every component receives: n samples of d floats each, labels, per-sample random streams. */
-export interface Batch {
-  x: Float32Array;
-  y: Int32Array;
-  n: number;
-}
-
 /**
  * Checks ε: a finite number ≥ 0.
  * @param eps the ℓ∞ budget in [0,1] pixel units
  * @throws UsageError when ε is negative, NaN or infinite
  * @example
- * checkEps(8 / 255) // 0.0313...
+ * checkEps(0.5) // 0.5
  */
 export function checkEps(eps: unknown): number {
   if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw invalidOption('eps', 'finite number >= 0', eps);
@@ -53,9 +46,10 @@ export function checkEps(eps: unknown): number {
  * @param model the model attacked
  * @param x n samples, NCHW flattened
  * @param y n labels
+ * @returns n
  * @throws UsageError naming x or y when the sizes or values are wrong
  * @example
- * checkInputs(linearModel(new Float32Array(4), new Float32Array(2), [1, 1, 2]), new Float32Array(2), new Int32Array([0]))
+ * checkInputs(linearModel(new Float32Array(4), new Float32Array(2), [1, 1, 2]), new Float32Array(2), new Int32Array([0])) // 1
  */
 export function checkInputs(model: AttackModel, x: Float32Array, y: Int32Array): number {
   const d = sampleSize(model);
@@ -98,6 +92,7 @@ export function argmaxRow(z: Float32Array | Float64Array, off: number, k: number
  * @throws whatever the model throws
  * @example
  * const z = await logitsBatched(m, x, 10, 4);
+ * z.length // 100
  */
 export async function logitsBatched(model: AttackModel, x: Float32Array, n: number, batch: number): Promise<Float32Array> {
   const d = sampleSize(model);
@@ -121,6 +116,7 @@ export async function logitsBatched(model: AttackModel, x: Float32Array, n: numb
  * @throws whatever the model throws
  * @example
  * const ok = await correctFlags(m, x, y, 100);
+ * ok.length // 10
  */
 export async function correctFlags(model: AttackModel, x: Float32Array, y: Int32Array, batch: number): Promise<Uint8Array> {
   const n = y.length;
@@ -164,7 +160,8 @@ export function nonzero(flags: ArrayLike<number>): Int32Array {
  * @returns the float32 value written into the adversarial image
  * @throws never
  * @example
- * clipLinf(0.9, 0.5, 0.1) // 0.6 as float32, |0.6f - 0.5| <= 0.1
+ * Math.abs(clipLinf(0.9, 0.5, 0.1) - 0.5) <= 0.1 // true
+ * clipLinf(0.9, 0.5, 0.1) < Math.fround(0.6) // true (float32(0.6) lies above 0.5 + 0.1)
  */
 export function clipLinf(v: number, x: number, eps: number): number {
   const lo = Math.max(0, x - eps);
@@ -213,7 +210,7 @@ export function linfDist(a: Float32Array, b: Float32Array, off: number, d: numbe
  * @returns the largest perturbation found
  * @throws AutoAttackCheckError (check 'nan', 'range' or 'perturbation') naming the sample
  * @example
- * checkAdversarial(new Float32Array([0.5]), new Float32Array([0.6]), 0.1, 1, 'apgd-ce') // 0.1 (approx.)
+ * checkAdversarial(new Float32Array([0.5]), new Float32Array([0.6]), 0.1, 1, 'apgd-ce') < 0.1 + 1e-6 // true
  */
 export function checkAdversarial(x: Float32Array, xAdv: Float32Array, eps: number, d: number, who: string): number {
   if (x.length !== xAdv.length) throw new AutoAttackCheckError('shape', `${who}: adversarial batch has ${xAdv.length} values, clean batch ${x.length}`);
@@ -237,7 +234,7 @@ export function checkAdversarial(x: Float32Array, xAdv: Float32Array, eps: numbe
  * @param robust 1 where no attack broke the point
  * @throws AutoAttackCheckError (check 'robust<=clean') naming the first offending sample
  * @example
- * checkRobustLeClean(new Uint8Array([1, 0]), new Uint8Array([1, 0]))
+ * checkRobustLeClean(new Uint8Array([1, 0]), new Uint8Array([1, 0])) // undefined
  */
 export function checkRobustLeClean(clean: Uint8Array, robust: Uint8Array): void {
   for (let i = 0; i < clean.length; i++) {
@@ -250,17 +247,45 @@ export function checkRobustLeClean(clean: Uint8Array, robust: Uint8Array): void 
 /**
  * One independent random stream per sample, derived from the component's seed and the sample's index
  * in the whole evaluation, so that a sample's attack does not depend on which others share its batch.
+ * When the caller hands per-sample streams (the adversarial suite forks one per sample), each sample's
+ * stream is forked from its own by the label instead, and the seed and index are not used.
  * @param seed the evaluation's seed
  * @param label the component and restart/target, e.g. 'apgd-t:3'
  * @param index the samples' global indices
+ * @param streams optional per-sample base streams, aligned with `index`
  * @example
- * const rngs = sampleRngs(0, 'square', new Int32Array([0, 5]));
+ * sampleRngs(0, 'square', new Int32Array([0, 5])).length // 2
  */
-export function sampleRngs(seed: number, label: string, index: ArrayLike<number>): Rng[] {
-  const base = new Rng(seed).fork(label);
+export function sampleRngs(seed: number, label: string, index: ArrayLike<number>, streams?: readonly Rng[]): Rng[] {
   const out: Rng[] = [];
+  if (streams) {
+    for (let j = 0; j < index.length; j++) out.push(streams[j]!.fork(label));
+    return out;
+  }
+  const base = new Rng(seed).fork(label);
   for (let j = 0; j < index.length; j++) out.push(base.fork(index[j]!));
   return out;
+}
+
+/**
+ * Checks optional per-sample streams: one {@link Rng} per sample.
+ * @param streams the streams or undefined
+ * @param n samples
+ * @throws UsageError when the length or the type is wrong
+ * @example
+ * checkStreams(undefined, 3) // undefined
+ */
+export function checkStreams(streams: unknown, n: number): readonly Rng[] | undefined {
+  if (streams === undefined) return undefined;
+  if (!Array.isArray(streams) || streams.length !== n || !streams.every((r) => r instanceof Rng)) {
+    throw invalidOption('rngs', `an array of ${n} Rng (one per sample)`, streams);
+  }
+  return streams as readonly Rng[];
+}
+
+/** The streams of the samples at `idx` (undefined stays undefined). */
+export function pickStreams(streams: readonly Rng[] | undefined, idx: ArrayLike<number>): Rng[] | undefined {
+  return streams ? Array.from(idx, (i) => streams[i]!) : undefined;
 }
 
 /** Identity index 0..n-1. */
@@ -277,7 +302,7 @@ export function iota(n: number): Int32Array {
  * @param k K
  * @param c rank, 1..K
  * @example
- * kthClass(new Float32Array([0, 3, 1]), 3, 2) // Int32Array [2]
+ * Array.from(kthClass(new Float32Array([0, 3, 1]), 3, 2)) // [2]
  */
 export function kthClass(z: Float32Array, k: number, c: number): Int32Array {
   const n = z.length / k;

@@ -16,7 +16,7 @@ import type { AttackModel } from './model.ts';
  * @param k classes
  * @throws UsageError on non-positive sizes
  * @example
- * const m = mlpModel(0, [1, 4, 4], 32, 5);
+ * mlpModel(0, [1, 4, 4], 32, 5).numClasses // 5
  */
 export function mlpModel(seed: number, inputShape: readonly [number, number, number], hidden: number, k: number, name = 'toy-mlp'): AttackModel {
   is.int('hidden', hidden, 1);
@@ -82,7 +82,8 @@ export function mlpModel(seed: number, inputShape: readonly [number, number, num
  * @param levels L
  * @throws RangeError when the sizes disagree
  * @example
- * const m = stepModel(new Float32Array([1, -1]), new Float32Array([0, 0]).subarray(0, 2), [1, 1, 1], 16);
+ * const s = stepModel(new Float32Array([1, -1]), new Float32Array([0, 0]), [1, 1, 1], 16);
+ * Array.from((await s.vjp(new Float32Array([0.3]), 1, (z) => z)).grad) // [0]
  */
 export function stepModel(w: Float32Array, b: Float32Array, inputShape: readonly [number, number, number], levels: number, name = 'toy-step'): AttackModel {
   const d = inputShape[0] * inputShape[1] * inputShape[2];

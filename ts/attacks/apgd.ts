@@ -22,11 +22,13 @@
  * other samples in the batch.
  */
 import { UsageError, invalidOption } from '../util/errors.ts';
+import type { Rng } from '../util/rng.ts';
 import * as is from '../util/is.ts';
 import type { AttackModel } from './model.ts';
 import { sampleSize } from './model.ts';
 import {
-  argmaxRow, checkEps, checkInputs, clipLinf, correctFlags, gather, gatherInt, iota, kthClass, logitsBatched, nonzero, sampleRngs,
+  argmaxRow, checkEps, checkInputs, checkStreams, clipLinf, correctFlags, gather, gatherInt, iota, kthClass, logitsBatched, nonzero,
+  pickStreams, sampleRngs,
 } from './aa-common.ts';
 import { ceLoss, dlrLoss, dlrTargetedLoss, type LossAndGrad } from './dlr.ts';
 
@@ -51,6 +53,8 @@ export interface ApgdOptions {
   seed?: number;
   /** global indices of the samples, for the per-sample random streams (0..n−1) */
   index?: Int32Array;
+  /** per-sample base streams (one per sample; overrides seed/index for the random starts) */
+  rngs?: readonly Rng[];
   /** label that separates this run's random streams from other runs' ('apgd') */
   label?: string;
   /** freeze a sample once an iterate is misclassified (saves model calls; AutoAttack's outcome is unchanged for per-sample models). Default false */
@@ -111,7 +115,8 @@ export function apgdCheckpoints(nIter: number): number[] {
  * @returns true when the step should be halved
  * @throws never
  * @example
- * apgdOscillation([1, 2, 1, 2], 3, 4, 0.75) // 2 increases (the oldest compares with slot −1 = the last) ≤ 3 → true
+ * // 2 increases (the oldest step compares with slot −1, the last) ≤ 0.75·4
+ * apgdOscillation([1, 2, 1, 2], 3, 4, 0.75) // true
  */
 export function apgdOscillation(lossSteps: ArrayLike<number>, j: number, k: number, rho: number): boolean {
   const n = lossSteps.length;
@@ -277,6 +282,7 @@ interface Resolved {
   rho: number;
   seed: number;
   index: Int32Array;
+  streams: readonly Rng[] | undefined;
   label: string;
   stopOnBreak: boolean;
 }
@@ -290,7 +296,8 @@ function resolve(model: AttackModel, x: Float32Array, y: Int32Array, o: ApgdOpti
   const seed = is.int('seed', o.seed ?? 0, 0, 0xffffffff);
   const index = o.index ?? iota(y.length);
   if (index.length !== y.length) throw invalidOption('index', `${y.length} sample indices`, index);
-  return { eps, nIter, nRestarts, rho, seed, index, label: o.label ?? label, stopOnBreak: o.stopOnBreak ?? false };
+  const streams = checkStreams(o.rngs, y.length);
+  return { eps, nIter, nRestarts, rho, seed, index, streams, label: o.label ?? label, stopOnBreak: o.stopOnBreak ?? false };
 }
 
 function emptyResult(x: Float32Array, n: number, clean: Uint8Array): ApgdResult {
@@ -316,7 +323,7 @@ async function runRestarts(
     const xs = gather(x, idx, d);
     const ys = gatherInt(y, idx);
     const ts = target ? gatherInt(target, idx) : undefined;
-    const rngs = sampleRngs(r.seed, `${label}:r${rs}`, gatherInt(r.index, idx));
+    const rngs = sampleRngs(r.seed, `${label}:r${rs}`, gatherInt(r.index, idx), pickStreams(r.streams, idx));
     const run = await apgdSingle(model, xs, ys, ts, r.eps, r.nIter, r.rho, kind, rngs, r.stopOnBreak);
     res.gradCalls += run.gradCalls;
     for (let q = 0; q < idx.length; q++) {
@@ -343,7 +350,7 @@ async function runRestarts(
  * @throws UsageError for ε < 0, bad options or inputs, a model without vjp, or 'dlr-targeted' without targets
  * @example
  * const r = await apgd(model, x, y, { eps: 8 / 255, seed: 0 });
- * r.robust // 1 where APGD-CE failed
+ * r.robust.length // 10
  */
 export async function apgd(model: AttackModel, x: Float32Array, y: Int32Array, opts: ApgdOptions): Promise<ApgdResult> {
   const r = resolve(model, x, y, opts, 'apgd');
@@ -375,6 +382,7 @@ export interface ApgdTargetedOptions extends Omit<ApgdOptions, 'loss' | 'target'
  * @throws UsageError for ε < 0, bad options, K < 4 or a model without vjp
  * @example
  * const r = await apgdTargeted(model, x, y, { eps: 8 / 255 });
+ * r.targetsRun // 9
  */
 export async function apgdTargeted(model: AttackModel, x: Float32Array, y: Int32Array, opts: ApgdTargetedOptions): Promise<ApgdResult & { targetsRun: number }> {
   const r = resolve(model, x, y, opts, 'apgd-t');

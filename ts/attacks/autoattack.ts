@@ -21,10 +21,11 @@
  */
 import * as is from '../util/is.ts';
 import { invalidOption } from '../util/errors.ts';
+import type { Rng } from '../util/rng.ts';
 import type { AttackModel } from './model.ts';
 import { sampleSize } from './model.ts';
 import {
-  checkAdversarial, checkEps, checkInputs, checkRobustLeClean, correctFlags, gather, gatherInt, nonzero,
+  checkAdversarial, checkEps, checkInputs, checkRobustLeClean, checkStreams, correctFlags, gather, gatherInt, nonzero, pickStreams,
 } from './aa-common.ts';
 import { apgd, apgdTargeted } from './apgd.ts';
 import { fabTargeted } from './fab.ts';
@@ -78,6 +79,8 @@ export interface AutoAttackOptions {
   version?: AaVersion;
   /** seed of every random step (0); recorded */
   seed?: number;
+  /** per-sample base streams instead of the seed (the adversarial suite's per-sample forks); seed is then recorded as null */
+  rngs?: readonly Rng[];
   /** samples per chunk; each chunk runs all components (100) */
   batch?: number;
   /** receives each warning line (default: written to stderr) */
@@ -92,7 +95,8 @@ export interface AutoAttackResult {
   version: AaVersion;
   norm: 'Linf';
   eps: number;
-  seed: number;
+  /** the seed, or null when per-sample streams were handed in */
+  seed: number | null;
   model: string;
   n: number;
   /** 1 where the clean point is classified correctly */
@@ -107,6 +111,8 @@ export interface AutoAttackResult {
   robustAccuracy: number;
   /** newly broken points per component (CONVENTIONS.md `aa_components`) */
   components: Record<AaComponent, number>;
+  /** per component, 1 for the points it broke (each broken point has exactly one) */
+  brokenBy: Record<AaComponent, Uint8Array>;
   /** wall-clock seconds per component */
   seconds: Record<AaComponent, number> & { total: number };
   /** the budget that ran */
@@ -136,7 +142,8 @@ function warnLine(key: string, text: string): string {
  *   AutoAttackCheckError when an output check fails (‖δ‖∞ > ε, pixel outside [0,1], NaN, robust > clean)
  * @example
  * const r = await autoAttack(model, x, y, { eps: 0.5 / 255, version: 'standard', seed: 0 });
- * r.robustAccuracy; r.components['square'];
+ * r.robustAccuracy <= r.cleanAccuracy // true
+ * Object.keys(r.components) // ['apgd-ce', 'apgd-t', 'fab-t', 'square']
  */
 export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Array, opts: AutoAttackOptions): Promise<AutoAttackResult> {
   const eps = checkEps(opts?.eps);
@@ -147,6 +154,7 @@ export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Ar
   const wanted = opts.components ?? AA_COMPONENTS;
   for (const c of wanted) is.oneOf('components', c, AA_COMPONENTS);
   const n = checkInputs(model, x, y);
+  const streams = checkStreams(opts.rngs, n);
   const d = sampleSize(model);
   const K = model.numClasses;
   const budget: AaBudget = { ...AA_BUDGETS[version] };
@@ -168,6 +176,7 @@ export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Ar
   if (run('apgd-t') && K < 4) throw invalidOption('numClasses', 'at least 4 classes for apgd-t (targeted DLR loss)', K);
 
   const components: Record<AaComponent, number> = { 'apgd-ce': 0, 'apgd-t': 0, 'fab-t': 0, square: 0 };
+  const brokenBy = { 'apgd-ce': new Uint8Array(n), 'apgd-t': new Uint8Array(n), 'fab-t': new Uint8Array(n), square: new Uint8Array(n) };
   const seconds = { 'apgd-ce': 0, 'apgd-t': 0, 'fab-t': 0, square: 0, total: 0 };
   const t0 = performance.now();
   const clean = await correctFlags(model, x, y, batch);
@@ -200,16 +209,17 @@ export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Ar
       const gidx = Int32Array.from(idx);
       const xs = gather(x, gidx, d);
       const ys = gatherInt(y, gidx);
+      const rngs = pickStreams(streams, gidx);
       const tc = performance.now();
       let res: { xAdv: Float32Array; robust: Uint8Array };
       if (comp === 'apgd-ce') {
-        res = await apgd(model, xs, ys, { eps, nIter: budget.apgdIter, nRestarts: budget.apgdRestarts, seed, index: gidx, label: 'apgd-ce', stopOnBreak: true });
+        res = await apgd(model, xs, ys, { eps, nIter: budget.apgdIter, nRestarts: budget.apgdRestarts, seed, index: gidx, rngs, label: 'apgd-ce', stopOnBreak: true });
       } else if (comp === 'apgd-t') {
-        res = await apgdTargeted(model, xs, ys, { eps, nIter: budget.apgdTIter, nRestarts: 1, nTargetClasses: budget.apgdTargets, seed, index: gidx, label: 'apgd-t', stopOnBreak: true });
+        res = await apgdTargeted(model, xs, ys, { eps, nIter: budget.apgdTIter, nRestarts: 1, nTargetClasses: budget.apgdTargets, seed, index: gidx, rngs, label: 'apgd-t', stopOnBreak: true });
       } else if (comp === 'fab-t') {
-        res = await fabTargeted(model, xs, ys, { eps, nIter: budget.fabIter, nRestarts: budget.fabRestarts, nTargetClasses: budget.fabTargets, seed, index: gidx, stopAtEps: true });
+        res = await fabTargeted(model, xs, ys, { eps, nIter: budget.fabIter, nRestarts: budget.fabRestarts, nTargetClasses: budget.fabTargets, seed, index: gidx, rngs, stopAtEps: true });
       } else {
-        res = await square(model, xs, ys, { eps, nQueries: budget.squareQueries, pInit: budget.squarePInit, nRestarts: 1, seed, index: gidx, batch });
+        res = await square(model, xs, ys, { eps, nQueries: budget.squareQueries, pInit: budget.squarePInit, nRestarts: 1, seed, index: gidx, rngs, batch });
       }
       // AutoAttack re-predicts the adversarials and only counts points the model now misclassifies
       const claimed = nonzero(Uint8Array.from(res.robust, (r) => 1 - r));
@@ -222,6 +232,7 @@ export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Ar
           const i = gidx[claimed[q]!]!;
           robust[i] = 0;
           components[comp]++;
+          brokenBy[comp][i] = 1;
           xAdv.set(xa.subarray(q * d, q * d + d), i * d);
         }
       }
@@ -249,7 +260,7 @@ export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Ar
     version,
     norm: 'Linf',
     eps,
-    seed,
+    seed: streams ? null : seed,
     model: model.name,
     n,
     clean,
@@ -258,6 +269,7 @@ export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Ar
     cleanAccuracy: n ? (100 * nClean) / n : 0,
     robustAccuracy: n ? (100 * nRobust) / n : 0,
     components,
+    brokenBy,
     seconds,
     budget,
     skipped,

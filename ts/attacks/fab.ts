@@ -16,9 +16,12 @@
  */
 import * as is from '../util/is.ts';
 import { UsageError, invalidOption } from '../util/errors.ts';
+import type { Rng } from '../util/rng.ts';
 import type { AttackModel } from './model.ts';
 import { sampleSize } from './model.ts';
-import { argmaxRow, checkEps, checkInputs, gather, gatherInt, iota, kthClass, linfDist, logitsBatched, nonzero, sampleRngs } from './aa-common.ts';
+import {
+  argmaxRow, checkEps, checkInputs, checkStreams, gather, gatherInt, iota, kthClass, linfDist, logitsBatched, nonzero, pickStreams, sampleRngs,
+} from './aa-common.ts';
 
 /**
  * Minimal ℓ∞ step onto a hyperplane inside the unit box: the δ of smallest ‖δ‖∞ with w·(t + δ) = b and
@@ -35,7 +38,9 @@ import { argmaxRow, checkEps, checkInputs, gather, gatherInt, iota, kthClass, li
  * @returns ‖δ‖∞
  * @throws never
  * @example
- * const d = new Float64Array(2); projectLinfBox([0.5, 0.5], [1, 1], 1.2, d) // 0.1, d = [0.1, 0.1]
+ * const d = new Float64Array(2);
+ * projectLinfBox([0.5, 0.5], [1, 1], 1.2, d).toFixed(9) // '0.100000000'
+ * Array.from(d, (v) => v.toFixed(9)) // ['0.100000000', '0.100000000']
  */
 export function projectLinfBox(t: ArrayLike<number>, w: ArrayLike<number>, b: number, out: Float64Array): number {
   const d = out.length;
@@ -112,6 +117,8 @@ export interface FabOptions {
   seed?: number;
   /** global sample indices for the per-sample random streams */
   index?: Int32Array;
+  /** per-sample base streams (one per sample; overrides seed/index for the random restarts) */
+  rngs?: readonly Rng[];
   /** stop iterating a sample once an adversarial within ε is found (AutoAttack outcome unchanged); default false */
   stopAtEps?: boolean;
   /** explicit per-sample target classes: run one target (these) instead of the ranked ones */
@@ -233,7 +240,7 @@ async function fabSingle(
  * @throws UsageError for ε < 0, bad options or inputs, or a model without vjp
  * @example
  * const r = await fabTargeted(linear, x, y, { eps: 0.1 });
- * r.dist[0] // ≈ the distance to the closest decision boundary of the ranked targets
+ * r.dist[0] > 0 // true
  */
 export async function fabTargeted(model: AttackModel, x: Float32Array, y: Int32Array, opts: FabOptions): Promise<FabResult> {
   checkInputs(model, x, y);
@@ -246,6 +253,7 @@ export async function fabTargeted(model: AttackModel, x: Float32Array, y: Int32A
   const seed = is.int('seed', opts.seed ?? 0, 0, 0xffffffff);
   const index = opts.index ?? iota(y.length);
   if (index.length !== y.length) throw invalidOption('index', `${y.length} sample indices`, index);
+  const streams = checkStreams(opts.rngs, y.length);
   if (!model.vjp) throw new UsageError(`fab-t needs input gradients but model '${model.name}' has no vjp; only square runs on it`);
   const K = model.numClasses;
   if (K < 2) throw invalidOption('numClasses', 'at least 2 classes for fab-t', K);
@@ -268,7 +276,7 @@ export async function fabTargeted(model: AttackModel, x: Float32Array, y: Int32A
       const xs = gather(x, idx, d);
       const ys = gatherInt(y, idx);
       const ts = gatherInt(target, idx);
-      const rngs = sampleRngs(seed, `fab-t:t${c}:r${r}`, gatherInt(index, idx));
+      const rngs = sampleRngs(seed, `fab-t:t${c}:r${r}`, gatherInt(index, idx), pickStreams(streams, idx));
       const run = await fabSingle(model, xs, ys, ts, nIter, alphaMax, eta, beta, r > 0, eps, rngs, opts.stopAtEps ?? false);
       gradCalls += run.gradCalls;
       const zc = await model.logits(run.adv, idx.length);

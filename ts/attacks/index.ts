@@ -26,3 +26,14 @@ export {
 export { NpyWriter, readNpy, writeNpy, type NpyArray } from './npy.ts';
 
 // ---- issue 12 (AutoAttack) exports below this line ----
+export {
+  AA_BUDGETS, AA_COMPONENTS, AA_FLAGS_DOC, AA_VERSIONS, SQUARE_MASKING_THRESHOLD, autoAttack,
+  type AaBudget, type AaComponent, type AaVersion, type AutoAttackOptions, type AutoAttackResult,
+} from './autoattack.ts';
+export { apgd, apgdCheckpoints, apgdOscillation, apgdTargeted, type ApgdLoss, type ApgdOptions, type ApgdResult, type ApgdTargetedOptions } from './apgd.ts';
+export { fabTargeted, projectLinfBox, type FabOptions, type FabResult } from './fab.ts';
+export { square, squarePSelection, squareSide, type SquareOptions, type SquareResult } from './square.ts';
+export { DLR_EPS, ceLoss, dlrLoss, dlrTargetedLoss, type LossAndGrad } from './dlr.ts';
+export { AutoAttackCheckError, LINF_TOLERANCE, checkAdversarial, checkRobustLeClean } from './aa-common.ts';
+export { mlpModel, stepModel } from './aa-toy-models.ts';
+export { autoAttackRunner, registerAutoAttack } from './aa-register.ts'; // importing registers `aa` in the suite

@@ -17,9 +17,10 @@
  */
 import * as is from '../util/is.ts';
 import { invalidOption } from '../util/errors.ts';
+import type { Rng } from '../util/rng.ts';
 import type { AttackModel } from './model.ts';
 import { sampleSize } from './model.ts';
-import { checkEps, checkInputs, clipLinf, gather, iota, logitsBatched, sampleRngs } from './aa-common.ts';
+import { checkEps, checkInputs, checkStreams, clipLinf, gather, iota, logitsBatched, pickStreams, sampleRngs } from './aa-common.ts';
 
 /**
  * Fraction of pixels the square covers at iteration `it` (0-based).
@@ -57,7 +58,8 @@ export function squarePSelection(it: number, pInit: number, nQueries: number, re
  * @param rescale see {@link squarePSelection}
  * @throws never
  * @example
- * squareSide(0, 0.8, 32, 32, 5000) // round(√(0.8·1024)) = 29
+ * // round(√(0.8·1024)) = 29
+ * squareSide(0, 0.8, 32, 32, 5000) // 29
  */
 export function squareSide(it: number, pInit: number, h: number, w: number, nQueries: number, rescale = false): number {
   const p = squarePSelection(it, pInit, nQueries, rescale);
@@ -80,6 +82,8 @@ export interface SquareOptions {
   seed?: number;
   /** global sample indices for the per-sample streams */
   index?: Int32Array;
+  /** per-sample base streams (one per sample; overrides seed/index) */
+  rngs?: readonly Rng[];
   /** largest batch handed to the model (all samples at once) */
   batch?: number;
 }
@@ -117,6 +121,7 @@ function margins(z: Float32Array, y: Int32Array, idx: ArrayLike<number>, k: numb
  * @throws UsageError for ε < 0 or bad options / inputs
  * @example
  * const r = await square(integerModel, x, y, { eps: 8 / 255, seed: 0 });
+ * r.queries.length // 10
  */
 export async function square(model: AttackModel, x: Float32Array, y: Int32Array, opts: SquareOptions): Promise<SquareResult> {
   checkInputs(model, x, y);
@@ -129,6 +134,7 @@ export async function square(model: AttackModel, x: Float32Array, y: Int32Array,
   const batch = is.int('batch', opts.batch ?? Math.max(1, n), 1);
   const index = opts.index ?? iota(n);
   if (index.length !== n) throw invalidOption('index', `${n} sample indices`, index);
+  const streams = checkStreams(opts.rngs, n);
   const rescale = opts.rescaleSchedule ?? false;
   const [C, H, W] = model.inputShape;
   const d = sampleSize(model);
@@ -147,7 +153,7 @@ export async function square(model: AttackModel, x: Float32Array, y: Int32Array,
     const todo: number[] = [];
     for (let i = 0; i < n; i++) if (robust[i]) todo.push(i);
     if (todo.length === 0) break;
-    const rngs = sampleRngs(seed, `square:r${r}`, Int32Array.from(todo, (i) => index[i]!));
+    const rngs = sampleRngs(seed, `square:r${r}`, Int32Array.from(todo, (i) => index[i]!), pickStreams(streams, todo));
     const rngOf = new Map<number, (typeof rngs)[number]>();
     todo.forEach((i, q) => rngOf.set(i, rngs[q]!));
     // stripes start

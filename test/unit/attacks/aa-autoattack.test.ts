@@ -13,6 +13,9 @@ import { apgd } from '../../../ts/attacks/apgd.ts';
 import { mlpModel, stepModel } from '../../../ts/attacks/aa-toy-models.ts';
 import type { AttackModel } from '../../../ts/attacks/model.ts';
 import { PGD } from '../../../ts/attacks/pgd.ts';
+import { arraySource, availableAttacks, runAdversarial } from '../../../ts/attacks/suite.ts';
+import { registerAutoAttack } from '../../../ts/attacks/aa-register.ts';
+import { setQuiet } from '../../../ts/util/progress.ts';
 import { Rng } from '../../../ts/util/rng.ts';
 import { UsageError } from '../../../ts/util/errors.ts';
 
@@ -150,6 +153,31 @@ describe('attacks/autoattack', () => {
       const r = await autoAttack(liar, x, y, { eps: 0.02, version: 'aa-demo', warn: () => {} });
       assert.ok(r.maxPerturbation <= 0.02 + 1e-6);
       assert.ok(r.xAdv.every((v) => v >= 0 && v <= 1));
+    }
+  });
+
+  it('plugs into the adversarial suite as `aa`: AR, WCAR and aa_components in the JSON', async () => {
+    registerAutoAttack();
+    assert.ok(availableAttacks().includes('aa'));
+    const n = 24;
+    const { m, x, y } = await mlpSetup(n);
+    setQuiet(true);
+    try {
+      const overrides = { 'pgd-linf': { small: 0.05 }, aa: { small: 0.05 } };
+      const opts = { attacks: ['pgd-linf', 'aa'] as const, tiers: ['small'] as const, seed: 2, magnitudes: { overrides }, attackOptions: { aa: { version: 'aa-demo' } } };
+      const j = await runAdversarial(m, arraySource(x, y), { ...opts, attacks: [...opts.attacks], tiers: [...opts.tiers], batch: 10 });
+      const comps = j.aa_components as Record<string, { small?: number }>;
+      const broken = ['apgd-ce', 'apgd-t', 'fab-t', 'square'].reduce((s, c) => s + (comps[c]?.small ?? 0), 0);
+      const clean = 18; // 3 of 4 labels kept
+      assert.equal(Math.round((j.ar['aa']!.small! * n) / 100), clean - broken);
+      assert.ok(j.ar['aa']!.small! <= j.ar['pgd-linf']!.small!);
+      assert.ok(comps['apgd-ce']!.small! > 0);
+      // batch size does not change the result (per-sample streams from the suite)
+      const j2 = await runAdversarial(m, arraySource(x, y), { ...opts, attacks: [...opts.attacks], tiers: [...opts.tiers], batch: 7 });
+      assert.deepEqual(j2.aa_components, j.aa_components);
+      assert.deepEqual(j2.ar, j.ar);
+    } finally {
+      setQuiet(false);
     }
   });
 
