@@ -128,6 +128,12 @@ export interface AdversarialOptions {
   meta?: Omit<ResultMeta, 'seed' | 'seconds'>;
   /** include per-sample flags in the JSON; default true */
   perSample?: boolean;
+  /**
+   * Transfer targets (`--transfer-to`): other models (another checkpoint, a target's integer engine:
+   * logits suffice) that classify the same clean inputs and the adversarial examples crafted on
+   * `model`; reported under `transfer[<name>]` beside the white-box numbers.
+   */
+  transferTo?: readonly AttackModel[];
 }
 
 async function* iterate(src: SampleSource, size: number): AsyncGenerator<Batch> {
@@ -139,7 +145,8 @@ async function* iterate(src: SampleSource, size: number): AsyncGenerator<Batch> 
  * @param model the white-box target (needs `vjp` for the gradient attacks)
  * @param source the samples (iterated once for the clean pass and once per attack and tier)
  * @param opts attacks, tiers, seed, batch, magnitudes, save directory
- * @returns the adversarial JSON (CONVENTIONS.md) with `magnitudes`, `attack_config`, `rng` and, by default, `per_sample`
+ * @returns the adversarial JSON (CONVENTIONS.md) with `magnitudes`, `attack_config`, `rng`, by default
+ *   `per_sample`, and `transfer` when transfer targets were given
  * @throws UsageError on an unknown or unregistered attack, an unknown tier, ε < 0, a bad batch or seed;
  *   PerturbationError when an attack leaves its threat model
  * @example
@@ -163,6 +170,14 @@ export async function runAdversarial(model: AttackModel, source: SampleSource, o
   const d = sampleSize(model);
   const shape = model.inputShape;
   const flags = new AdversarialFlags(n);
+  const transfer = (opts.transferTo ?? []).map((m, i) => {
+    if (!m || typeof m.logits !== 'function') throw invalidOption(`transferTo[${i}]`, 'an AttackModel', m);
+    if (m.numClasses !== model.numClasses || m.inputShape.some((v, k) => v !== shape[k])) {
+      throw new UsageError(`transfer target '${m.name}' takes [${m.inputShape.join(', ')}] with ${m.numClasses} classes but '${model.name}' takes [${shape.join(', ')}] with ${model.numClasses}`);
+    }
+    return { model: m, flags: new AdversarialFlags(n) };
+  });
+  if (new Set(transfer.map((t) => t.model.name)).size !== transfer.length) throw invalidOption('transferTo', 'models with distinct names', transfer.map((t) => t.model.name).join(','));
 
   // Build every runner first so that a bad ε or option fails before any work.
   const runners = new Map<string, AttackRunner>();
@@ -189,6 +204,7 @@ export async function runAdversarial(model: AttackModel, source: SampleSource, o
         checkBatch(model, b.x, b.y, b.n);
         if (off + b.n > n) throw new QrobustError(`source yielded more than its n = ${n} samples`);
         flags.setClean(off, argmaxRows(await model.logits(b.x, b.n), b.n, model.numClasses), b.y);
+        for (const tr of transfer) tr.flags.setClean(off, argmaxRows(await tr.model.logits(b.x, b.n), b.n, model.numClasses), b.y);
         xw?.append(b.x);
         yw?.append(Int32Array.from(b.y));
         off += b.n;
@@ -223,6 +239,7 @@ export async function runAdversarial(model: AttackModel, source: SampleSource, o
             // Every attack, registered ones included, is checked against its threat model here.
             checkPerturbation(`${a}/${t}`, b.x, adv, b.n, ATTACK_NORM[a], eps);
             flags.setAdversarial(a, t, off, argmaxRows(await model.logits(adv, b.n), b.n, model.numClasses), b.y);
+            for (const tr of transfer) tr.flags.setAdversarial(a, t, off, argmaxRows(await tr.model.logits(adv, b.n), b.n, model.numClasses), b.y);
             if (!(out instanceof Float32Array) && out.components) {
               for (const [c, broken] of Object.entries(out.components)) flags.addComponent(a, c, t, broken.reduce((s, v) => s + (v ? 1 : 0), 0));
             }
@@ -244,6 +261,14 @@ export async function runAdversarial(model: AttackModel, source: SampleSource, o
   json.attack_config = attackConfig;
   json.rng = "per sample i: new Rng(seed).fork('<attack>/<tier>').fork(i) (xoshiro128**, ts/util/rng.ts)";
   json.batch = batch;
+  if (transfer.length > 0) {
+    const out: Record<string, unknown> = {};
+    for (const tr of transfer) {
+      const tj = adversarialJson(tr.flags, attacks, tiers, { seed, model: tr.model.name }, opts.perSample ?? true);
+      out[tr.model.name] = { model: tr.model.name, crafted_on: json.model, clean: tj.clean, ar: tj.ar, wcar: tj.wcar, wcar_ra: tj.wcar_ra, ...(tj.per_sample ? { per_sample: tj.per_sample } : {}) };
+    }
+    json.transfer = out;
+  }
   if (save) {
     json.save_adv = save.dir;
     const { per_sample: _omit, ...rest } = json;

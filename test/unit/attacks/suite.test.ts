@@ -151,6 +151,32 @@ describe('attacks/suite', function () {
     }
   });
 
+  it('--transfer-to: evaluates the adversarial examples on other models (logits only) beside the white-box numbers', async () => {
+    const same = { ...model, name: 'same-weights', vjp: undefined };
+    const rng = new Rng(8);
+    const other = linearModel(Float32Array.from({ length: K * D }, () => rng.normal()), new Float32Array(K), SHAPE, 'other');
+    const otherLogitsOnly = { numClasses: K, inputShape: SHAPE, name: 'other-int', logits: other.logits.bind(other) };
+    const dir = mkdtempSync(join(tmpdir(), 'qrb-adv-'));
+    try {
+      const j = await runAdversarial(model, arraySource(x, y), { ...opts, tiers: ['middle'], batch: 10, saveAdv: dir, transferTo: [same, otherLogitsOnly] });
+      const tr = j.transfer as Record<string, { crafted_on: string; clean: number; ar: Record<string, Record<string, number>>; wcar: Record<string, number>; wcar_ra: Record<string, number | null> }>;
+      assert.deepEqual(Object.keys(tr), ['same-weights', 'other-int']);
+      assert.equal(tr['same-weights']!.crafted_on, 'lin');
+      assert.deepEqual(tr['same-weights']!.ar, j.ar);
+      assert.deepEqual(tr['same-weights']!.wcar, j.wcar);
+      const o = tr['other-int']!;
+      const acc = async (xs: Float32Array) => { const p = argmaxRows(await other.logits(xs, N), N, K); return (100 * p.reduce((c, v, i) => c + (v === y[i] ? 1 : 0), 0)) / N; };
+      assert.equal(o.clean, await acc(x));
+      for (const a of j.attacks) assert.equal(o.ar[a]!.middle, await acc(readNpy(join(dir, `${a}-middle.npy`)).data as Float32Array));
+      assert.ok(o.wcar.middle! <= Math.min(...j.attacks.map((a) => o.ar[a]!.middle!)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const wrong = linearModel(new Float32Array(3 * D), new Float32Array(3), SHAPE, 'three-classes');
+    await assert.rejects(runAdversarial(model, arraySource(x, y), { ...opts, transferTo: [wrong] }), (e: unknown) => e instanceof UsageError && /transfer target 'three-classes' takes \[3, 6, 6\] with 3 classes but 'lin' takes \[3, 6, 6\] with 4/.test(e.message));
+    await assert.rejects(runAdversarial(model, arraySource(x, y), { ...opts, transferTo: [same, same] }), /distinct names/);
+  });
+
   it('names unknown attacks and tiers, an unregistered attack, ε < 0, bad batch and seed', async () => {
     const src = arraySource(x, y);
     await assert.rejects(runAdversarial(model, src, { ...opts, attacks: ['fgsm', 'cw' as 'fgsm'] }), (e: unknown) => e instanceof UsageError && /for attacks but received 'cw'/.test(e.message));
