@@ -127,5 +127,9 @@ extern const GemvKernel kS2Gemv16x16Avx512Vnni;
 extern const GemvKernel kS4Gemv16x8Avx2;
 extern const GemvKernel kS2Gemv16x16Avx2;
 #endif
+#if defined(__aarch64__)
+extern const GemvKernel kS4Gemv16x8NeonDot;
+extern const GemvKernel kS2Gemv16x16NeonDot;
+#endif
 
 }  // namespace qrb::intq::fast

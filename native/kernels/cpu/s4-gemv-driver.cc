@@ -2,7 +2,8 @@
 // the requantization epilogue, equal to intq::gemm_acc (M = 1) + intq::requantize bit for bit.
 //   bits 8      -> the int8 GEMM path with M = 1 (its 1-row tile; weight bytes dominate either way)
 //   bits 4 / 2  -> s4_gemv_16x8_avx512vnni / s2_gemv_16x16_avx512vnni, else s4_gemv_16x8_avx2 /
-//                  s2_gemv_16x16_avx2, when the CPU (and the ISA cap) allow, else a portable loop over the
+//                  s2_gemv_16x16_avx2 (x86), s4_gemv_16x8_neondot / s2_gemv_16x16_neondot (aarch64 + dotprod),
+//                  when the CPU (and the ISA cap) allow, else a portable loop over the
 //                  unsigned codes (s4_gemv_scalar / s2_gemv_scalar)
 // Algebra (mod 2^32): with u = w + c (c = 8 int4, 2 int2, 0 unsigned), zu = zw + c, x' = x + off:
 //   sum (x - zx)(w - zw) = sum x'u - zu sum x' - zx' sum u + K zx' zu
@@ -27,6 +28,9 @@ const GemvKernel* pick_gemv(int bits) {
 #if defined(__x86_64__)
   if (isa_available(Isa::avx512vnni)) return bits == 4 ? &kS4Gemv16x8Avx512Vnni : &kS2Gemv16x16Avx512Vnni;
   if (isa_available(Isa::avx2)) return bits == 4 ? &kS4Gemv16x8Avx2 : &kS2Gemv16x16Avx2;
+#endif
+#if defined(__aarch64__)
+  if (isa_available(Isa::neondot)) return bits == 4 ? &kS4Gemv16x8NeonDot : &kS2Gemv16x16NeonDot;
 #endif
   (void)bits;
   return nullptr;
