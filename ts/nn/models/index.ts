@@ -1,0 +1,113 @@
+/**
+ * The model registry: architecture ids of CONVENTIONS.md → builders. Every model takes [0, 1] NCHW pixels and
+ * normalises them in its first layer (`normalize.{mean,std}`), works at any input size and class count, and
+ * uses its reference parameter names (torchvision; pycls for regnetx_600mf). See docs/engine.md.
+ */
+import { UsageError, describeValue, invalidOption } from '../../util/errors.ts';
+import type { Module } from '../module.ts';
+import { resnet20 } from './resnet20.ts';
+import { resnet18 } from './resnet.ts';
+import { resnet50 } from './resnet50.ts';
+import { mobilenetV2 } from './mobilenet-v2.ts';
+import { regnetX600MF } from './regnet.ts';
+import { IMAGENET_MEAN, IMAGENET_STD } from './common.ts';
+
+export { resnet50, ResNet50, Bottleneck, type ResNet50Config } from './resnet50.ts';
+export { mobilenetV2, MobileNetV2, InvertedResidual, mobilenetV2FromMqbench, MOBILENET_V2_SETTINGS, type MobileNetV2Config } from './mobilenet-v2.ts';
+export { regnetX600MF, RegNetX600MF, ResBottleneckBlock, BottleneckTransform, regnetFromTorchvision, REGNETX_600MF, type RegNetX600MFConfig } from './regnet.ts';
+export { ConvBNAct, IMAGENET_MEAN, IMAGENET_STD } from './common.ts';
+
+/** Architecture ids (CONVENTIONS.md), in the documented order. */
+export const ARCHS = ['resnet18', 'resnet50', 'mobilenet_v2', 'regnetx_600mf', 'resnet20'] as const;
+export type Arch = (typeof ARCHS)[number];
+
+/** An unknown architecture id; the message lists the allowed ones. */
+export class UnknownArchError extends UsageError {
+  constructor(readonly received: unknown) {
+    super(`Expected one of ${ARCHS.join(', ')} for arch but received ${describeValue(received)}`);
+    this.name = 'UnknownArchError';
+  }
+}
+
+/** Options of {@link createModel}. */
+export interface CreateModelOptions {
+  /** Class count; default 1000 for the ImageNet architectures, 10 for resnet20. */
+  numClasses?: number;
+  /** Square input side the model is meant for (recorded, checked ≥ 8); default 224, 32 for resnet20. */
+  inputSize?: number;
+  /** Input channels; resnet20 only (default 3). */
+  inChannels?: number;
+  /** Normalisation of [0, 1] inputs (the model's first layer); default ImageNet's, identity for resnet20. */
+  mean?: readonly number[];
+  std?: readonly number[];
+  /** Initialisation seed; default 0. */
+  seed?: number;
+  /** mobilenet_v2 only: classifier dropout (default 0.2, as torchvision). */
+  dropout?: number;
+}
+
+/** What {@link createModel} built, as recorded by {@link modelSpec} (JSON-serialisable). */
+export interface ModelSpec {
+  arch: Arch;
+  numClasses: number;
+  inputSize: number;
+  inChannels: number;
+  mean: number[];
+  std: number[];
+  seed: number;
+}
+
+const specs = new WeakMap<Module, ModelSpec>();
+
+/** Whether `v` is an architecture id. @example isArch('resnet50') // true */
+export function isArch(v: unknown): v is Arch {
+  return typeof v === 'string' && (ARCHS as readonly string[]).includes(v);
+}
+
+/**
+ * Builds a model by architecture id.
+ * @param arch one of {@link ARCHS}
+ * @param opts class count, input size, normalisation, seed (see {@link CreateModelOptions})
+ * @returns the module, in training mode
+ * @throws UnknownArchError for an unknown id; UsageError for bad options (named)
+ * @example
+ * createModel('resnet20', { numClasses: 10, inputSize: 32 }).call(Tensor.zeros([1, 3, 32, 32])).shape // [1, 10]
+ */
+export function createModel(arch: string, opts: CreateModelOptions = {}): Module {
+  if (!isArch(arch)) throw new UnknownArchError(arch);
+  if (opts === null || typeof opts !== 'object') throw invalidOption('opts', 'an options object', opts);
+  const small = arch === 'resnet20';
+  const numClasses = opts.numClasses ?? (small ? 10 : 1000);
+  if (!Number.isInteger(numClasses) || numClasses < 2) throw invalidOption('numClasses', 'integer >= 2', numClasses);
+  const inputSize = opts.inputSize ?? (small ? 32 : 224);
+  if (!Number.isInteger(inputSize) || inputSize < 8) throw invalidOption('inputSize', 'integer >= 8', inputSize);
+  const inChannels = opts.inChannels ?? 3;
+  if (!small && inChannels !== 3) throw invalidOption('inChannels', `3 for ${arch}`, inChannels);
+  const seed = opts.seed ?? 0;
+  if (!Number.isInteger(seed)) throw invalidOption('seed', 'integer', seed);
+  const mean = [...(opts.mean ?? (small ? new Array<number>(inChannels).fill(0) : IMAGENET_MEAN))];
+  const std = [...(opts.std ?? (small ? new Array<number>(inChannels).fill(1) : IMAGENET_STD))];
+  const base = { numClasses, mean, std, seed };
+  let m: Module;
+  switch (arch) {
+    case 'resnet20': m = resnet20({ ...base, inChannels }); break;
+    case 'resnet18': m = resnet18(base); break;
+    case 'resnet50': m = resnet50(base); break;
+    case 'mobilenet_v2': m = mobilenetV2({ ...base, dropout: opts.dropout }); break;
+    case 'regnetx_600mf': m = regnetX600MF(base); break;
+  }
+  specs.set(m, { arch, numClasses, inputSize, inChannels, mean, std, seed });
+  return m;
+}
+
+/**
+ * The spec a model was built with by {@link createModel}, or null for a model built otherwise.
+ * @param m a module
+ * @throws never
+ * @example
+ * modelSpec(createModel('resnet20'))!.inputSize // 32
+ */
+export function modelSpec(m: Module): ModelSpec | null {
+  const s = specs.get(m);
+  return s ? { ...s, mean: [...s.mean], std: [...s.std] } : null;
+}
