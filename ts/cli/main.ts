@@ -12,6 +12,9 @@ import { registerInspectCommand } from './inspect.ts';
 import { registerRequantCommand } from './requant.ts';
 import { registerPreprocessCommand } from './preprocess.ts';
 import { registerCorruptCommand } from './corrupt.ts';
+import { registerTrainCommand } from './train.ts';
+import { registerEvalCommand } from './eval.ts';
+import { registerInferCommand } from './infer.ts';
 
 /** Writes exactly one JSON object to stdout. */
 export function printJson(obj: unknown): void {
@@ -44,6 +47,9 @@ export function buildProgram(): Command {
   registerRequantCommand(program);
   registerPreprocessCommand(program);
   registerCorruptCommand(program);
+  registerTrainCommand(program);
+  registerEvalCommand(program);
+  registerInferCommand(program);
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
   return program;
