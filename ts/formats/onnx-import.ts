@@ -59,6 +59,8 @@ interface Const {
 export interface OnnxStep {
   readonly node: NodeProto;
   readonly layer: Module | null;
+  /** The value the step writes (for a MatMul fused with its Add: the Add's output). */
+  readonly outputName: string;
   readonly run: (env: Map<string, Value>) => void;
 }
 
@@ -146,8 +148,8 @@ export class OnnxGraphModule extends Module {
         if (k2?.ints) return { ints: k2.ints, scalar: k2.dims.length === 0 };
         throw new UsageError(`ONNX import: node '${name}' (${op}) needs integer input '${ins[k]}' known without running the model`);
       };
-      const step = (run: (env: Map<string, Value>) => void, layer: Module | null = null): void => {
-        this.steps.push({ node, layer, run });
+      const step = (run: (env: Map<string, Value>) => void, layer: Module | null = null, outputName = out): void => {
+        this.steps.push({ node, layer, run, outputName });
       };
       const layerName = (weight: string | undefined): string => {
         const m = weight ? /^(.+)\.weight$/.exec(weight) : null;
@@ -261,7 +263,7 @@ export class OnnxGraphModule extends Module {
             if (op === 'Gemm' || x.ndim < 2) throw new QrobustError(`ONNX import: node '${name}' (${op}) received ${fmtShape(x.shape)}`);
             const y = lin.call(ag.reshape(x, [-1, fin]));
             env.set(dst, ag.reshape(y, [...x.shape.slice(0, -1), fout]));
-          }, lin);
+          }, lin, dst);
           return;
         }
         case 'Relu':
@@ -404,6 +406,11 @@ export class OnnxGraphModule extends Module {
   /** Whether a value is a constant of the graph (an initializer or a Constant output). */
   isConstant(name: string): boolean {
     return this.constants.has(name);
+  }
+
+  /** The stored tensor of a constant value (initializer or Constant output; its `name` may differ), or null. */
+  constantProto(name: string): TensorProto | null {
+    return this.constants.get(name)?.proto ?? null;
   }
 
   /**

@@ -14,7 +14,7 @@ import { IMAGENET_MEAN, IMAGENET_STD } from './common.ts';
 
 export { resnet50, ResNet50, Bottleneck, type ResNet50Config } from './resnet50.ts';
 export { mobilenetV2, MobileNetV2, InvertedResidual, mobilenetV2FromMqbench, MOBILENET_V2_SETTINGS, type MobileNetV2Config } from './mobilenet-v2.ts';
-export { regnetX600MF, RegNetX600MF, ResBottleneckBlock, BottleneckTransform, regnetFromTorchvision, REGNETX_600MF, type RegNetX600MFConfig } from './regnet.ts';
+export { regnetX600MF, RegNetX600MF, RegNetStem, RegNetStage, RegNetHead, ResBottleneckBlock, BottleneckTransform, regnetFromTorchvision, REGNETX_600MF, type RegNetX600MFConfig } from './regnet.ts';
 export { ConvBNAct, IMAGENET_MEAN, IMAGENET_STD } from './common.ts';
 
 /** Architecture ids (CONVENTIONS.md), in the documented order. */

@@ -21,7 +21,7 @@ import { checkClasses, IMAGENET_MEAN, IMAGENET_STD, initTorchvision } from './co
 export const REGNETX_600MF = { stemWidth: 32, depths: [1, 3, 5, 7], widths: [48, 96, 240, 528], groupWidth: 24 } as const;
 
 /** pycls' stem: 3×3/2 conv, BN, ReLU. */
-class Stem extends Module {
+export class RegNetStem extends Module {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
   constructor(cout: number, rng: Rng) {
@@ -78,7 +78,7 @@ export class ResBottleneckBlock extends Module {
 }
 
 /** A stage: blocks b1..bN. */
-class Stage extends Module {
+export class RegNetStage extends Module {
   readonly blocks: ResBottleneckBlock[] = [];
   constructor(win: number, wout: number, depth: number, groupWidth: number, rng: Rng) {
     super();
@@ -92,7 +92,7 @@ class Stage extends Module {
 }
 
 /** pycls' AnyHead: mean pooling, fc. */
-class Head extends Module {
+export class RegNetHead extends Module {
   readonly fc: Linear;
   constructor(win: number, numClasses: number, rng: Rng) {
     super();
@@ -115,22 +115,22 @@ export interface RegNetX600MFConfig {
 
 export class RegNetX600MF extends Module {
   readonly normalize: Normalize;
-  readonly stem: Stem;
-  readonly stages: Stage[] = [];
-  readonly head: Head;
+  readonly stem: RegNetStem;
+  readonly stages: RegNetStage[] = [];
+  readonly head: RegNetHead;
   constructor(cfg: RegNetX600MFConfig = {}) {
     super();
     const numClasses = checkClasses(cfg.numClasses ?? 1000);
     const rng = new Rng(cfg.seed ?? 0);
     const { stemWidth, depths, widths, groupWidth } = REGNETX_600MF;
     this.normalize = this.registerModule('normalize', new Normalize(cfg.mean ?? IMAGENET_MEAN, cfg.std ?? IMAGENET_STD));
-    this.stem = this.registerModule('stem', new Stem(stemWidth, rng));
+    this.stem = this.registerModule('stem', new RegNetStem(stemWidth, rng));
     let win: number = stemWidth;
     depths.forEach((d, i) => {
-      this.stages.push(this.registerModule(`s${i + 1}`, new Stage(win, widths[i]!, d, groupWidth, rng)));
+      this.stages.push(this.registerModule(`s${i + 1}`, new RegNetStage(win, widths[i]!, d, groupWidth, rng)));
       win = widths[i]!;
     });
-    this.head = this.registerModule('head', new Head(win, numClasses, rng));
+    this.head = this.registerModule('head', new RegNetHead(win, numClasses, rng));
     initTorchvision(this, rng);
   }
   forward(x: Tensor): Tensor {
