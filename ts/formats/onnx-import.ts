@@ -73,6 +73,7 @@ function attrInt(node: NodeProto, name: string, dflt: number): number {
 }
 function attrFloat(node: NodeProto, name: string, dflt: number): number {
   const a = attrOf(node, name);
+  if (a && a.type === AttributeType.INT && a.i !== undefined) return Number(a.i);
   return a && a.f !== undefined ? Number(a.f) : dflt;
 }
 function attrInts(node: NodeProto, name: string): number[] | null {
