@@ -95,8 +95,9 @@ export function registerEvalCommand(program: Command): void {
       const results: object[] = [];
       for (const suite of suites) {
         if (suite === 'clean') {
-          const bar = startProgress(`clean on ${indices.length} images`, Math.ceil(indices.length / batch));
-          const r = await evaluateClean(model, split, ctx, { onBatch: () => bar.tick() });
+          const bar = startProgress(`clean on ${indices.length} images`, indices.length);
+          let last = 0;
+          const r = await evaluateClean(model, split, ctx, { onBatch: (d) => { bar.tick(d - last); last = d; } });
           bar.stop();
           results.push(r);
           if (!o.json) process.stdout.write(`clean: top-1 ${r.top1.toFixed(2)}% (${r.correct}/${r.n})${r.nc ? ' NC' : ''}, ${r.seconds.toFixed(1)} s\n`);
@@ -108,7 +109,7 @@ export function registerEvalCommand(program: Command): void {
           results.push(r);
           if (!o.json) process.stdout.write(`${formatSystematicTable({ ...r, suite: 'systematic' })}\n`);
         } else {
-          const bar = startProgress(`corruption on ${indices.length} images`, 15 * severities.length);
+          const bar = startProgress(`corruption on ${indices.length} images`, 15 * severities.length * Math.ceil(indices.length / Math.max(batch, 512)));
           const r = await evaluateCorruption(model, split, ctx, { severities, onCell: () => bar.tick() });
           bar.stop();
           results.push(r);

@@ -27,7 +27,7 @@ export interface CleanResult extends CommonFields {
  * @param model the model (run in eval mode)
  * @param split the split to read
  * @param ctx indices, subset record, names, size, preprocess, batch (see {@link EvalContext})
- * @param opts `onBatch(done, total)` progress callback
+ * @param opts `onBatch(images, total)`: called after each batch with the images done so far and the total
  * @returns the clean JSON with the common fields
  * @throws UsageError for bad options; QrobustError when a sample cannot be read or decoded
  * @example
@@ -39,6 +39,7 @@ export async function evaluateClean(model: Module, split: Split, ctx: EvalContex
   const size = int('size', ctx.size ?? 32, 1);
   const batches = batchOrder(ctx.indices, int('--batch', ctx.batch ?? 128, 1));
   let correct = 0;
+  let done = 0;
   let k = 2;
   const load = (i: number): Promise<Batch> | null => (i < batches.length ? buildBatch(split, batches[i]!, { size, preprocess: ctx.preprocess }) : null);
   let next = load(0);
@@ -49,7 +50,8 @@ export async function evaluateClean(model: Module, split: Split, ctx: EvalContex
     k = numClasses;
     const top = argmax(logits, numClasses);
     for (let j = 0; j < top.length; j++) if (top[j] === b.y[j]) correct++;
-    opts.onBatch?.(i + 1, batches.length);
+    done += b.y.length;
+    opts.onBatch?.(done, ctx.indices.length);
   }
   const n = ctx.indices.length;
   const top1 = n === 0 ? 0 : (100 * correct) / n;

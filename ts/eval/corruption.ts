@@ -38,6 +38,7 @@ export interface CorruptionEvalResult extends CommonFields {
  * @param split the test split
  * @param ctx indices, names, seed (the corruption draws), subset, size, preprocess, batch
  * @param opts `severities` (default 1..5), `corruptions` (default all 15), `frostDir`, `onCell(done, total)`
+ *   (called per cell and chunk of 512 samples)
  * @returns the corruption JSON with the common fields
  * @throws UsageError for an unknown corruption or bad severities; QrobustError when a sample cannot be decoded
  * @example
@@ -56,35 +57,44 @@ export async function evaluateCorruption(
   const cells = corruptionCells(opts.corruptions ?? CORRUPTIONS, severities);
   const toInput = evalInput(ctx.preprocess, size);
   const idx = ctx.indices;
-  const clean: RgbImage[] = new Array(idx.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const k = next++;
-      if (k >= idx.length) return;
-      clean[k] = await toInput(await split.get(idx[k]!), null);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, idx.length) }, worker));
-  const labels = Int32Array.from(idx, (i) => split.labels[i]!);
   const plane = 3 * size * size;
   const conv = native();
-  const accuracy: Record<string, Record<string, number>> = {};
-  let done = 0;
-  for (const cell of cells) {
-    let correct = 0;
-    for (let s = 0; s < idx.length; s += batch) {
-      const m = Math.min(batch, idx.length - s);
-      const imgs = await Promise.all(Array.from({ length: m }, (_, k) => corruptSample(clean[s + k]!, cell, seed, idx[s + k]!, { frostDir: opts.frostDir })));
-      const x = new Float32Array(m * plane);
-      imgs.forEach((img, k) => conv.hwcToChw(img.data, size, size, 3, x.subarray(k * plane, (k + 1) * plane), 1 / 255));
-      const { logits, numClasses } = moduleLogits(model, x, m, { size, batch });
-      const top = argmax(logits, numClasses);
-      for (let k = 0; k < m; k++) if (top[k] === labels[s + k]) correct++;
+  const correct = new Int32Array(cells.length);
+  // Samples are preprocessed a chunk at a time (a whole ImageNet split would not fit in memory at 224).
+  const chunk = Math.max(batch, 512);
+  const totalWork = cells.length * Math.ceil(idx.length / chunk);
+  let work = 0;
+  for (let c0 = 0; c0 < idx.length; c0 += chunk) {
+    const ids = idx.subarray(c0, Math.min(idx.length, c0 + chunk));
+    const clean: RgbImage[] = new Array(ids.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const k = next++;
+        if (k >= ids.length) return;
+        clean[k] = await toInput(await split.get(ids[k]!), null);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, ids.length) }, worker));
+    const labels = Int32Array.from(ids, (i) => split.labels[i]!);
+    for (let ci = 0; ci < cells.length; ci++) {
+      const cell = cells[ci]!;
+      for (let s = 0; s < ids.length; s += batch) {
+        const m = Math.min(batch, ids.length - s);
+        const imgs = await Promise.all(Array.from({ length: m }, (_, k) => corruptSample(clean[s + k]!, cell, seed, ids[s + k]!, { frostDir: opts.frostDir })));
+        const x = new Float32Array(m * plane);
+        imgs.forEach((img, k) => conv.hwcToChw(img.data, size, size, 3, x.subarray(k * plane, (k + 1) * plane), 1 / 255));
+        const { logits, numClasses } = moduleLogits(model, x, m, { size, batch });
+        const top = argmax(logits, numClasses);
+        for (let k = 0; k < m; k++) if (top[k] === labels[s + k]) correct[ci]!++;
+      }
+      opts.onCell?.(++work, totalWork);
     }
-    (accuracy[cell.corruption] ??= {})[String(cell.severity)] = idx.length ? (100 * correct) / idx.length : 0;
-    opts.onCell?.(++done, cells.length);
   }
+  const accuracy: Record<string, Record<string, number>> = {};
+  cells.forEach((cell, ci) => {
+    (accuracy[cell.corruption] ??= {})[String(cell.severity)] = idx.length ? (100 * correct[ci]!) / idx.length : 0;
+  });
   const { nr, perCorruption } = noiseRobustness(accuracy);
   const common = await commonFields('corruption', ctx, idx.length, (performance.now() - t0) / 1000);
   return { ...common, suite: 'corruption', nr, accuracy, perCorruption, severities, frost: opts.frostDir ? 'photographs' : 'procedural' };

@@ -196,6 +196,15 @@ function channelStats(pixels: Uint8Array): { mean: number[]; std: number[] } {
 export interface TrainHooks {
   /** an opened data set (tests pass one to avoid reopening) */
   dataset?: Dataset;
+  /**
+   * The module to train instead of a fresh `cfg.arch` (fine-tuning, or a QAT-prepared model whose
+   * fake-quant parameters are among its parameters). It must take [N, 3, S, S] inputs in [0, 1] and give
+   * [N, classes] logits; its own normalisation is kept, and the recorded mean/std are its `normalize.mean` / `normalize.std`
+   * buffers when it has them.
+   */
+  model?: Module;
+  /** called after every optimiser update (QAT observers, custom logging) */
+  onStep?: (info: { epoch: number; step: number; lr: number; loss: number; model: Module }) => void;
 }
 
 /**
@@ -230,7 +239,13 @@ export async function trainModel(cfg: Partial<TrainConfig> & { arch: string; dat
     ? { mean: [...ds.stats.mean], std: [...ds.stats.std], source: `${ds.name} ${ds.stats.split} (${ds.stats.images} images, ${ds.stats.preprocess})` }
     : { ...channelStats(pixels), source: `train subset ${trainSubset.sha256} (${trainIdx.length} images, ${provider.impl})` };
 
-  const model = buildModel(arch, { numClasses: ds.classes.length, mean: stats.mean, std: stats.std, seed: c.seed });
+  const model = hooks.model ?? buildModel(arch, { numClasses: ds.classes.length, mean: stats.mean, std: stats.std, seed: c.seed });
+  if (hooks.model) {
+    const sd = model.stateDict();
+    const m = sd.get('normalize.mean');
+    const sdv = sd.get('normalize.std');
+    if (m && sdv && m.size === 3 && sdv.size === 3) Object.assign(stats, { mean: m.toArray(), std: sdv.toArray(), source: 'the given model' });
+  }
   model.train();
   const opt = new SGD(paramGroups(model, c.weightDecay, c.noDecayBnBias), { lr: c.lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay });
 
@@ -292,6 +307,7 @@ export async function trainModel(cfg: Partial<TrainConfig> & { arch: string; dat
         lossSum += lv * n;
         seen += n;
         step++;
+        hooks.onStep?.({ epoch: e + 1, step, lr, loss: lv, model });
         bar.tick();
         if (!tty && c.logEvery > 0 && (s + 1) % c.logEvery === 0) {
           const el = (performance.now() - tTrain) / 1000;
@@ -316,11 +332,14 @@ export async function trainModel(cfg: Partial<TrainConfig> & { arch: string; dat
     const split = ds.split(ds.testSplit);
     const { indices, record } = selectSubset(split.labels, c.testLimit, c.seed, { split: ds.testSplit });
     const ebar = startProgress(`evaluating on ${indices.length} test images`, indices.length);
-    test = await evaluateClean(model, split, { modelName: '(just trained)', dataName: ds.name, indices, subset: record, seed: c.seed, size, preprocess: c.preprocess, batch: 256 }, {
-      onBatch: () => ebar.tick(0),
-    });
-    ebar.tick(indices.length);
-    ebar.stop();
+    let last = 0;
+    try {
+      test = await evaluateClean(model, split, { modelName: '(just trained)', dataName: ds.name, indices, subset: record, seed: c.seed, size, preprocess: c.preprocess, batch: 256 }, {
+        onBatch: (d) => { ebar.tick(d - last); last = d; },
+      });
+    } finally {
+      ebar.stop();
+    }
   }
   const secEval = (performance.now() - tEval) / 1000;
   const ncReason = nanAt ? `non-finite loss at epoch ${nanAt.epoch} step ${nanAt.step} (lr ${nanAt.lr})` : test && test.nc ? `test top-1 ${test.top1}% below ${test.ncThreshold}% (2 x chance)` : null;

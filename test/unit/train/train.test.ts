@@ -140,6 +140,17 @@ describe('train: tiny runs on fashion-mnist', function () {
     assert.equal(r.meta.nc, true);
   });
 
+  it('trains a given module (fine-tuning / QAT hook) and calls onStep after each update', async () => {
+    const m = resnet20({ seed: 11, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    const before = m.fc.weight.toArray();
+    const seen: number[] = [];
+    const r = await trainModel({ ...tiny, seed: 1, trainLimit: 64, epochs: 1 }, { dataset: ds, model: m, onStep: (i) => seen.push(i.step) });
+    assert.equal(r.model, m);
+    assert.deepEqual(seen, [1, 2]);
+    assert.notDeepEqual(m.fc.weight.toArray(), before);
+    assert.deepEqual(r.meta.mean, [0.5, 0.5, 0.5], 'the module\'s own normalisation is recorded');
+  });
+
   it('defaults are the documented recipe', () => {
     assert.deepEqual(
       { e: TRAIN_DEFAULTS.epochs, lr: TRAIN_DEFAULTS.lr, b: TRAIN_DEFAULTS.batch, n: TRAIN_DEFAULTS.nesterov, m: TRAIN_DEFAULTS.momentum, wd: TRAIN_DEFAULTS.weightDecay, ls: TRAIN_DEFAULTS.labelSmoothing },
