@@ -124,6 +124,14 @@ describe('attacks/autoattack', () => {
     const r5 = await autoAttack(five, x, y5, { eps: 0.01, components: ['apgd-t'], warn: (l) => w5s.push(l) });
     assert.match(w5s[0]!, /few-classes.*5 classes.*4 target classes instead of 9/);
     assert.equal(r5.complete, false);
+    // three classes: apgd-t cannot run (targeted DLR needs 4), skipped with the warning
+    const three = mlpModel(1, [1, 4, 4], 8, 3);
+    const y3 = argmax(await three.logits(x, 8), 3);
+    const w3: string[] = [];
+    const r3 = await autoAttack(three, x, y3, { eps: 0.05, version: 'aa-demo', warn: (l) => w3.push(l) });
+    assert.deepEqual(r3.skipped, ['apgd-t']);
+    assert.equal(r3.components['apgd-t'], 0);
+    assert.match(w3[0]!, /few-classes.*3 classes; apgd-t needs at least 4/);
   });
 
   it('is deterministic per seed and does not depend on the chunk size', async () => {
