@@ -269,8 +269,9 @@ function emitGraph(e: Emitter, m: OnnxGraphModule, x: string, p: string): string
  * @returns the ONNX model (write it with `encodeModel` / `writeModel`)
  * @throws UnsupportedModuleError for a module without an exporter; UsageError for bad options
  * @example
- * const bytes = encodeModel(exportOnnx(createModel('resnet20'), { inputSize: 32 }));
- * const s = await ort.InferenceSession.create(bytes); // input 'input' [batch, 3, 32, 32] → 'logits' [batch, 10]
+ * const s = await ort.InferenceSession.create(encodeModel(exportOnnx(createModel('resnet20'), { inputSize: 32 })));
+ * const out = await s.run({ input: new ort.Tensor('float32', new Float32Array(2 * 3 * 32 * 32), [2, 3, 32, 32]) });
+ * out.logits.dims // [2, 10]
  */
 export function exportOnnx(model: Module, opts: ExportOnnxOptions = {}): OnnxModel {
   if (!(model instanceof Module)) throw invalidOption('model', 'a Module', model);
@@ -312,7 +313,8 @@ function* collectLinear(m: Module): Generator<Linear> {
  * @param opts as {@link exportOnnx}
  * @throws as {@link exportOnnx}
  * @example
- * writeFileSync('m.onnx', exportOnnxBytes(createModel('mobilenet_v2', { numClasses: 10, inputSize: 64 })));
+ * const bytes = exportOnnxBytes(createModel('mobilenet_v2', { numClasses: 10, inputSize: 64 })); // writeFileSync('m.onnx', bytes)
+ * decodeModel(bytes).graph.input[0].type.tensorType.shape.dim[0] // { dimParam: 'batch' }
  */
 export function exportOnnxBytes(model: Module, opts: ExportOnnxOptions = {}): Uint8Array {
   return encodeModel(exportOnnx(model, opts));

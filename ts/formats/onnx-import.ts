@@ -404,12 +404,24 @@ export class OnnxGraphModule extends Module {
   /** Constants by value name (initializers and Constant outputs). */
   private readonly constants: Map<string, Const>;
 
-  /** Whether a value is a constant of the graph (an initializer or a Constant output). */
+  /**
+   * Whether a value is a constant of the graph (an initializer or a Constant output).
+   * @param name a value name of the graph
+   * @throws never
+   * @example
+   * importOnnx(exportOnnxBytes(createModel('resnet20'))).isConstant('normalize.mean') // true
+   */
   isConstant(name: string): boolean {
     return this.constants.has(name);
   }
 
-  /** The stored tensor of a constant value (initializer or Constant output; its `name` may differ), or null. */
+  /**
+   * The stored tensor of a constant value (initializer or Constant output; its `name` may differ), or null.
+   * @param name a value name of the graph
+   * @throws never
+   * @example
+   * importOnnx(exportOnnxBytes(createModel('resnet20'))).constantProto('input') // null
+   */
   constantProto(name: string): TensorProto | null {
     return this.constants.get(name)?.proto ?? null;
   }
@@ -451,8 +463,8 @@ function symmetricPads(node: NodeProto, name: string, k: [number, number], strid
  * @throws UnsupportedOnnxOpError naming the first unsupported op and its node; UsageError for graphs without
  *   exactly one data input, non-constant weights, or unreadable files
  * @example
- * const m = importOnnx('resnet18.onnx').eval();
- * noGrad(() => m.call(Tensor.zeros([1, 3, 224, 224]))).shape // [1, 1000]
+ * const m = importOnnx(exportOnnxBytes(createModel('resnet20', { numClasses: 4 }))).eval();
+ * ag.noGrad(() => m.call(Tensor.zeros([1, 3, 32, 32]))).shape // [1, 4]
  */
 export function importOnnx(src: string | Uint8Array | OnnxModel): OnnxGraphModule {
   let model: OnnxModel;

@@ -15,7 +15,13 @@ import { kaimingNormal, normal } from '../init.ts';
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
 
-/** Checks a class count (integer ≥ 2) and returns it. */
+/**
+ * Checks a class count (integer ≥ 2) and returns it.
+ * @param v the class count
+ * @throws UsageError naming numClasses otherwise
+ * @example
+ * checkClasses(10) // 10
+ */
 export function checkClasses(v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 2) throw invalidOption('numClasses', 'integer >= 2', v);
   return v;
@@ -24,7 +30,14 @@ export function checkClasses(v: unknown): number {
 /** The activation after a Conv-BN unit. */
 export type Activation = 'relu' | 'relu6' | 'none';
 
-/** Applies an {@link Activation}. */
+/**
+ * Applies an {@link Activation}.
+ * @param x the input
+ * @param act relu, relu6 or none
+ * @throws never
+ * @example
+ * activate(Tensor.from([-1, 7]), 'relu6').toArray() // [0, 6]
+ */
 export function activate(x: Tensor, act: Activation): Tensor {
   return act === 'relu' ? ag.relu(x) : act === 'relu6' ? ag.relu6(x) : x;
 }
@@ -49,6 +62,12 @@ export class ConvBNAct extends Module {
 /**
  * torchvision's init for MobileNetV2 / RegNet: kaiming_normal(fan_out) for conv weights, conv biases 0, BN γ = 1,
  * β = 0 (already so), Linear N(0, 0.01) weights and zero biases.
+ * @param m the model (its Conv2d and Linear descendants are re-initialised in place)
+ * @param rng the seeded generator
+ * @throws never
+ * @example
+ * const lin = new Linear(4, 2, new Rng(0)); initTorchvision(lin, new Rng(1));
+ * lin.bias.toArray() // [0, 0]
  */
 export function initTorchvision(m: Module, rng: Rng): void {
   const visit = (mod: Module): void => {

@@ -59,7 +59,13 @@ export interface ModelSpec {
 
 const specs = new WeakMap<Module, ModelSpec>();
 
-/** Whether `v` is an architecture id. @example isArch('resnet50') // true */
+/**
+ * Whether `v` is an architecture id.
+ * @param v any value
+ * @throws never
+ * @example
+ * isArch('resnet50') // true
+ */
 export function isArch(v: unknown): v is Arch {
   return typeof v === 'string' && (ARCHS as readonly string[]).includes(v);
 }
@@ -105,7 +111,7 @@ export function createModel(arch: string, opts: CreateModelOptions = {}): Module
  * @param m a module
  * @throws never
  * @example
- * modelSpec(createModel('resnet20'))!.inputSize // 32
+ * modelSpec(createModel('resnet20'))?.inputSize // 32
  */
 export function modelSpec(m: Module): ModelSpec | null {
   const s = specs.get(m);
