@@ -64,7 +64,10 @@ await model.vjp!(x, n, (zz) => ceLoss(zz, y, K).grad);
 const vjpMs = performance.now() - t;
 
 const eps = eps255 / 255;
-const res = await autoAttack(model, x, y, { eps, version: version as 'standard', seed, batch: Math.max(n, 1) });
+const res = await autoAttack(model, x, y, {
+  eps, version: version as 'standard', seed, batch: Math.max(n, 1),
+  onComponent: (c) => process.stderr.write(`${c.component}: attacked ${c.attacked}, broke ${c.broken}, ${c.seconds.toFixed(1)} s\n`),
+});
 const counted = AA_COMPONENTS.reduce((s, c) => s + res.components[c], 0);
 const nClean = res.clean.reduce((s, v) => s + v, 0);
 const nRobust = res.robust.reduce((s, v) => s + v, 0);

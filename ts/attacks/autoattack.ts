@@ -87,6 +87,8 @@ export interface AutoAttackOptions {
   warn?: (line: string) => void;
   /** components to run, in the standard order (all) — for benchmarks and tests; a subset is not standard */
   components?: readonly AaComponent[];
+  /** called after each component on each chunk (progress for long runs) */
+  onComponent?: (info: { component: AaComponent; offset: number; attacked: number; broken: number; seconds: number }) => void;
 }
 
 /** Result of {@link autoAttack}. */
@@ -212,6 +214,7 @@ export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Ar
       const xs = gather(x, gidx, d);
       const ys = gatherInt(y, gidx);
       const rngs = pickStreams(streams, gidx);
+      const before = components[comp];
       const tc = performance.now();
       let res: { xAdv: Float32Array; robust: Uint8Array };
       if (comp === 'apgd-ce') {
@@ -238,7 +241,9 @@ export async function autoAttack(model: AttackModel, x: Float32Array, y: Int32Ar
           xAdv.set(xa.subarray(q * d, q * d + d), i * d);
         }
       }
-      seconds[comp] += (performance.now() - tc) / 1000;
+      const dt = (performance.now() - tc) / 1000;
+      seconds[comp] += dt;
+      opts.onComponent?.({ component: comp, offset: s0, attacked: idx.length, broken: components[comp] - before, seconds: dt });
     }
   }
   seconds.total = (performance.now() - t0) / 1000;

@@ -48,7 +48,10 @@ describe('attacks/autoattack', () => {
     const { m, x, y } = await mlpSetup(n);
     const eps = 0.05;
     const warnings: string[] = [];
-    const r = await autoAttack(m, x, y, { eps, seed: 1, warn: (l) => warnings.push(l) });
+    const seen: string[] = [];
+    const r = await autoAttack(m, x, y, { eps, seed: 1, warn: (l) => warnings.push(l), onComponent: (c) => seen.push(`${c.component}:${c.broken}`) });
+    assert.deepEqual(seen.map((s) => s.split(':')[0]), ['apgd-ce', 'apgd-t', 'fab-t', 'square'].slice(0, seen.length));
+    assert.equal(seen.reduce((s, v) => s + Number(v.split(':')[1]), 0), count(r.clean) - count(r.robust));
     assert.equal(r.version, 'standard');
     assert.equal(r.complete, true);
     assert.deepEqual(r.budget, AA_BUDGETS.standard);
