@@ -5,7 +5,7 @@ Run with Debian's interpreter (python3-torch, python3-torchvision, python3-onnx;
 
     /usr/bin/python3 scripts/gen-torch-arch-fixtures.py [OUT_DIR]      # default test/.generated/torch-arch
 
-For resnet18, mobilenet_v2 and regnetx_600mf (torchvision; the RegNet as PROTOCOL.md §5 builds it:
+For resnet18, mobilenet_v2, regnetx_600mf and resnet50 (torchvision; the RegNet as PROTOCOL.md §5 builds it:
 RegNet(BlockParams([1,3,5,7], [48,96,240,528], [24]*4, [1.0]*4, [2]*4, None), stem_width=32)), 10 classes,
 torch.manual_seed(SEED + index), torchvision's init, then non-trivial BN state: gamma U(0.5, 1.5), beta N(0, 0.1^2),
 running_mean N(0, 0.1^2), running_var U(0.5, 2.0), num_batches_tracked 7. Eval mode. Writes
@@ -24,9 +24,9 @@ import os
 import sys
 import time
 
-SCRIPT_VERSION = 1
+SCRIPT_VERSION = 2
 SEED = 1234
-ARCHS = ("resnet18", "mobilenet_v2", "regnetx_600mf")
+ARCHS = ("resnet18", "mobilenet_v2", "regnetx_600mf", "resnet50")
 ONNX_ARCHS = ("resnet18", "mobilenet_v2")
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)

@@ -1,5 +1,5 @@
 // State dicts written by torch load into our architectures by name, and eval-mode logits match torch's.
-// torchvision resnet18, mobilenet_v2 and the RegNet of PROTOCOL.md §5 (regnetx_600mf) with 10 classes, random
+// torchvision resnet18, resnet50, mobilenet_v2 and the RegNet of PROTOCOL.md §5 (regnetx_600mf) with 10 classes, random
 // weights and non-trivial BN statistics (γ, β, running mean / var all random), on a [2, 3, 64, 64] batch in [0, 1]:
 // our model normalises inside, torch got the normalised batch. Fixtures from scripts/gen-torch-arch-fixtures.py
 // (Debian python3-torch) in test/.generated/torch-arch; skipped, with the reason, without torch.
@@ -59,7 +59,7 @@ describe('nn/models vs torch: state dicts load by name, logits match', function 
     }
   });
 
-  for (const arch of ['mobilenet_v2', 'regnetx_600mf', 'resnet18']) {
+  for (const arch of ['mobilenet_v2', 'regnetx_600mf', 'resnet18', 'resnet50']) {
     it(`${arch}: torchvision state dict → our names, eval logits within 1e-4 relative`, () => {
       let sd = loadTensors(join(dir, `${arch}.safetensors`));
       if (arch === 'regnetx_600mf') sd = regnetFromTorchvision(sd);
