@@ -105,6 +105,12 @@ describe('parity/onnx-export: our models in onnxruntime and back', () => {
     const sess = await ort.InferenceSession.create(bytes);
     const out = (await sess.run({ input: new ort.Tensor('float32', x.data.slice(), [1, 3, 8, 8]) })).logits!.data as Float32Array;
     assert.ok(relErr(out, s.call(x).toArray()) < 1e-6);
+    // symbolicSize: any height and width
+    const dyn = await ort.InferenceSession.create(exportOnnxBytes(s, { symbolicSize: true }));
+    const x2 = Tensor.rand([2, 3, 6, 10], new Rng(3));
+    const out2 = (await dyn.run({ input: new ort.Tensor('float32', x2.data.slice(), [2, 3, 6, 10]) })).logits!;
+    assert.deepEqual(out2.dims, [2, 4, 3, 5]);
+    assert.ok(relErr(out2.data as Float32Array, s.call(x2).toArray()) < 1e-6);
     class Custom extends Module {
       forward(t: Tensor): Tensor {
         return ag.mul(t, t);

@@ -39,6 +39,8 @@ export interface ExportOnnxOptions {
   inputSize?: number;
   /** Input channels; default the spec's, else 3. */
   inChannels?: number;
+  /** Make height and width symbolic too ('height', 'width'); default false (fixed at inputSize). */
+  symbolicSize?: boolean;
   /** Graph input / output names; default 'input' / 'logits'. */
   inputName?: string;
   outputName?: string;
@@ -297,7 +299,7 @@ export function exportOnnx(model: Module, opts: ExportOnnxOptions = {}): OnnxMod
   } else {
     e.nodes.push(makeNode('Identity', [y], [outName], {}, 'output_identity'));
   }
-  const graph = makeGraph(e.nodes, spec?.arch ?? model.constructor.name, [makeValueInfo(inName, DataType.FLOAT, ['batch', ch, size, size])],
+  const graph = makeGraph(e.nodes, spec?.arch ?? model.constructor.name, [makeValueInfo(inName, DataType.FLOAT, opts.symbolicSize ? ['batch', ch, 'height', 'width'] : ['batch', ch, size, size])],
     [makeValueInfo(outName, DataType.FLOAT, classes === null ? undefined : ['batch', classes])], e.inits);
   return makeModel(graph, { opsetImports: [{ domain: '', version: model instanceof OnnxGraphModule ? Math.max(model.opset, 7) : 13 }], producerName: 'qrobust', docString: opts.docString ?? 'float model: [0, 1] NCHW pixels in, logits out; normalisation inside' });
 }
