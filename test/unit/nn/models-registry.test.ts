@@ -6,7 +6,8 @@ import * as ag from '../../../ts/autograd/index.ts';
 import { Rng } from '../../../ts/util/rng.ts';
 import { UsageError } from '../../../ts/util/errors.ts';
 import type { Module } from '../../../ts/nn/module.ts';
-import { ARCHS, createModel, isArch, modelSpec, UnknownArchError, mobilenetV2FromMqbench, regnetFromTorchvision } from '../../../ts/nn/models/index.ts';
+import { Linear } from '../../../ts/nn/index.ts';
+import { ARCHS, createModel, isArch, loadReferenceWeights, modelSpec, UnknownArchError, mobilenetV2FromMqbench, regnetFromTorchvision } from '../../../ts/nn/models/index.ts';
 
 describe('nn/models registry', () => {
   // built once: construction of the ImageNet models takes seconds on the shared box
@@ -79,6 +80,27 @@ describe('nn/models registry', () => {
     for (const k of regnetFromTorchvision(tv).keys()) assert.ok(own.has(k), k);
     const mq = new Map([['features.1.conv.3.weight', 1], ['features.1.conv.4.bias', 2], ['features.5.conv.4.weight', 3], ['features.5.conv.7.running_mean', 4], ['features.18.0.weight', 5], ['classifier.1.weight', 6]]);
     assert.deepEqual([...mobilenetV2FromMqbench(mq).keys()], ['features.1.conv.1.weight', 'features.1.conv.2.bias', 'features.5.conv.1.1.weight', 'features.5.conv.3.running_mean', 'features.18.0.weight', 'classifier.1.weight']);
+  });
+
+  it('loadReferenceWeights: MQBench mobilenet_v2 names and DataParallel prefixes load; gaps and extras are named', () => {
+    const src = createModel('mobilenet_v2', { numClasses: 5, seed: 1 });
+    const inv: Record<string, string> = { '0.0': '0', '0.1': '1', '1.0': '3', '1.1': '4', 2: '6', 3: '7' };
+    const invT1: Record<string, string> = { '0.0': '0', '0.1': '1', 1: '3', 2: '4' };
+    const mq = new Map<string, Tensor>();
+    for (const [k, v] of src.stateDict()) {
+      if (k.startsWith('normalize.')) continue;
+      const m = /^features\.(\d+)\.conv\.(\d+(?:\.\d)?)\.(\w+)$/.exec(k);
+      const name = m ? `features.${m[1]}.conv.${(m[1] === '1' ? invT1 : inv)[m[2]!]}.${m[3]}` : k;
+      mq.set(`module.${name}`, v);
+    }
+    assert.ok(mq.has('module.features.2.conv.6.weight'));
+    const dst = createModel('mobilenet_v2', { numClasses: 5, seed: 2 });
+    assert.equal(loadReferenceWeights(dst, mq).length, mq.size);
+    assert.deepEqual(dst.stateDict().get('features.5.conv.1.0.weight')!.toArray(), src.stateDict().get('features.5.conv.1.0.weight')!.toArray());
+    const partial = new Map([...mq].slice(1));
+    assert.throws(() => loadReferenceWeights(dst, partial), /mobilenet_v2 needs 'features.0.0.weight'/);
+    assert.throws(() => loadReferenceWeights(dst, new Map([...mq, ['extra.weight', Tensor.zeros([1])]])), /unexpected entry 'extra.weight'/);
+    assert.throws(() => loadReferenceWeights(new Linear(2, 2, new Rng(0)), mq), /a model built by createModel/);
   });
 
   it('names bad input', () => {

@@ -5,11 +5,12 @@
  */
 import { UsageError, describeValue, invalidOption } from '../../util/errors.ts';
 import type { Module } from '../module.ts';
+import type { Tensor } from '../../tensor/tensor.ts';
 import { resnet20 } from './resnet20.ts';
 import { resnet18 } from './resnet.ts';
 import { resnet50 } from './resnet50.ts';
-import { mobilenetV2 } from './mobilenet-v2.ts';
-import { regnetX600MF } from './regnet.ts';
+import { mobilenetV2, mobilenetV2FromMqbench } from './mobilenet-v2.ts';
+import { regnetFromTorchvision, regnetX600MF } from './regnet.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from './common.ts';
 
 export { resnet50, ResNet50, Bottleneck, type ResNet50Config } from './resnet50.ts';
@@ -116,4 +117,31 @@ export function createModel(arch: string, opts: CreateModelOptions = {}): Module
 export function modelSpec(m: Module): ModelSpec | null {
   const s = specs.get(m);
   return s ? { ...s, mean: [...s.mean], std: [...s.std] } : null;
+}
+
+/**
+ * Loads reference weights into a registry model: torchvision / pycls / MQBench state dicts as published. Strips a
+ * leading `module.` (DataParallel checkpoints), converts torchvision RegNet names to pycls ones and MQBench's flat
+ * mobilenet_v2 names to torchvision's, then requires every entry of the model except `normalize.*` (the
+ * normalisation stays the model's) and rejects unknown ones.
+ * @param model a model built by {@link createModel}
+ * @param state names → tensors (e.g. a safetensors file read into Tensors)
+ * @returns the names that were loaded
+ * @throws UsageError naming the first missing, unexpected or mis-shaped entry, or a model not built by createModel
+ * @example
+ * const m = createModel('regnetx_600mf', { numClasses: 10 });
+ * loadReferenceWeights(m, new Map([...m.stateDict()].filter(([k]) => !k.startsWith('normalize.')).map(([k, v]) => ['module.' + k, v]))).length // 320
+ */
+export function loadReferenceWeights(model: Module, state: Map<string, Tensor>): string[] {
+  const spec = modelSpec(model);
+  if (!spec) throw invalidOption('model', 'a model built by createModel', model);
+  let sd = new Map<string, Tensor>();
+  for (const [k, v] of state) sd.set(k.startsWith('module.') ? k.slice(7) : k, v);
+  if (spec.arch === 'regnetx_600mf' && [...sd.keys()].some((k) => k.startsWith('trunk_output.') || k.startsWith('stem.0.'))) sd = regnetFromTorchvision(sd);
+  if (spec.arch === 'mobilenet_v2' && sd.has('features.2.conv.6.weight')) sd = mobilenetV2FromMqbench(sd);
+  const own = model.stateDict();
+  for (const k of own.keys()) if (!k.startsWith('normalize.') && !sd.has(k)) throw new UsageError(`loadReferenceWeights: ${spec.arch} needs '${k}' but the weights have no such entry`);
+  for (const k of sd.keys()) if (!own.has(k) || k.startsWith('normalize.')) throw new UsageError(`loadReferenceWeights: unexpected entry '${k}' for ${spec.arch}`);
+  model.loadStateDict(sd, false);
+  return [...sd.keys()];
 }
