@@ -91,6 +91,22 @@ describe('attacks/suite', function () {
     assert.equal(c2.seed, 3);
   });
 
+  it('takes an async source (a streaming data loader) and gives the same result as the array source', async () => {
+    const arr = arraySource(x, y);
+    const asyncSrc = {
+      n: N,
+      async *batches(size: number) {
+        for (const b of arr.batches(size) as Iterable<{ x: Float32Array; y: ArrayLike<number>; n: number }>) {
+          await new Promise((r) => setImmediate(r));
+          yield { x: b.x.slice(), y: Int32Array.from(b.y), n: b.n };
+        }
+      },
+    };
+    const strip = (o: Record<string, unknown>) => { const { seconds: _s, ...r } = o; return JSON.stringify(r); };
+    const o2 = { ...opts, tiers: ['middle'] as Tier[], batch: 9 };
+    assert.equal(strip(await runAdversarial(model, asyncSrc, o2)), strip(await runAdversarial(model, arr, o2)));
+  });
+
   it('--save-adv writes clean, labels and one float32 NCHW .npy per attack and tier that reproduce the flags', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qrb-adv-'));
     try {
