@@ -4,9 +4,9 @@
  * them, plus the committed colour JPEGs of test/fixtures/systematic. Returns null (the caller skips with
  * the reason) when python3-opencv is not installed or the addon has no OpenCV; a failing generator throws.
  */
+import { loadGeneratedFixtures } from '../generated-fixtures.ts';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { repoRoot } from '../../../ts/native/binding.ts';
@@ -47,37 +47,9 @@ function load(): CvManifest | null {
     why = 'addon built without OpenCV (opencvAvailable false)';
     return null;
   }
-  if (!existsSync(PYTHON)) {
-    why = `${PYTHON} not found (needs Debian python3-opencv)`;
-    return null;
-  }
-  const sha = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex');
-  const mpath = join(CV_FIXTURE_DIR, 'manifest.json');
-  let fresh = false;
-  if (existsSync(mpath)) {
-    try {
-      fresh = (JSON.parse(readFileSync(mpath, 'utf8')) as { scriptSha256?: string }).scriptSha256 === sha;
-    } catch {
-      fresh = false;
-    }
-  }
-  if (!fresh) {
-    // Generate beside, then swap in: other test runs in this working tree may be reading the old set.
-    const tmp = `${CV_FIXTURE_DIR}.tmp-${process.pid}`;
-    const r = spawnSync(PYTHON, [SCRIPT, '--out', tmp], { encoding: 'utf8', timeout: 120000 });
-    if (r.status === 0) {
-      rmSync(CV_FIXTURE_DIR, { recursive: true, force: true });
-      renameSync(tmp, CV_FIXTURE_DIR);
-    } else {
-      rmSync(tmp, { recursive: true, force: true });
-      if (/No module named 'cv2'/.test(r.stderr ?? '')) {
-        why = 'python3-opencv is not installed (apt: python3-opencv)';
-        return null;
-      }
-      throw new Error(`gen-opencv-fixtures.py failed (${r.status}): ${r.stderr}`);
-    }
-  }
-  return JSON.parse(readFileSync(mpath, 'utf8')) as CvManifest;
+  const r = loadGeneratedFixtures<CvManifest>({ python: PYTHON, script: SCRIPT, dir: CV_FIXTURE_DIR, module: 'cv2', apt: 'python3-opencv' });
+  why = r.why;
+  return r.manifest;
 }
 
 /** Why {@link cvFixtures} returned null. */

@@ -4,9 +4,9 @@
  * Returns null (the caller skips with the reason) when python3-pil is not installed or the addon has
  * no image support.
  */
+import { loadGeneratedFixtures } from '../generated-fixtures.ts';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../../ts/native/binding.ts';
 import { imageAvailable } from '../../../ts/native/image.ts';
@@ -51,37 +51,9 @@ function load(): Manifest | null {
     why = 'addon built without libjpeg (imageAvailable false)';
     return null;
   }
-  if (!existsSync(PYTHON)) {
-    why = `${PYTHON} not found (needs Debian python3-pil)`;
-    return null;
-  }
-  const sha = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex');
-  const mpath = join(FIXTURE_DIR, 'manifest.json');
-  let fresh = false;
-  if (existsSync(mpath)) {
-    try {
-      fresh = (JSON.parse(readFileSync(mpath, 'utf8')) as { scriptSha256?: string }).scriptSha256 === sha;
-    } catch {
-      fresh = false;
-    }
-  }
-  if (!fresh) {
-    // Generate beside, then swap in: other test runs in this working tree may be reading the old set.
-    const tmp = `${FIXTURE_DIR}.tmp-${process.pid}`;
-    const r = spawnSync(PYTHON, [SCRIPT, '--out', tmp], { encoding: 'utf8', timeout: 120000 });
-    if (r.status === 0) {
-      rmSync(FIXTURE_DIR, { recursive: true, force: true });
-      renameSync(tmp, FIXTURE_DIR);
-    } else {
-      rmSync(tmp, { recursive: true, force: true });
-      if (/No module named 'PIL'/.test(r.stderr ?? '')) {
-        why = 'python3-pil is not installed (apt: python3-pil)';
-        return null;
-      }
-      throw new Error(`gen-pil-fixtures.py failed (${r.status}): ${r.stderr}`);
-    }
-  }
-  return JSON.parse(readFileSync(mpath, 'utf8')) as Manifest;
+  const r = loadGeneratedFixtures<Manifest>({ python: PYTHON, script: SCRIPT, dir: FIXTURE_DIR, module: 'PIL', apt: 'python3-pil' });
+  why = r.why;
+  return r.manifest;
 }
 
 /** Why {@link pilFixtures} returned null. */
