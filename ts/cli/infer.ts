@@ -1,5 +1,5 @@
 /**
- * `qrobust infer --model <ckpt> --input <image|x.npy> [--json]`
+ * `qrobust infer --model <ckpt|onnx> --input <image|x.npy> [--size S] [--json]`
  *
  * Runs a checkpoint on one image (decoded and preprocessed by the checkpoint's reference pipeline:
  * ONECROP to its input size) or on a float32 NCHW `.npy` fed to the model as is (values are expected in
@@ -12,12 +12,14 @@ import { UsageError } from '../util/errors.ts';
 import { native } from '../native/binding.ts';
 import { readNpy } from '../attacks/npy.ts';
 import { evalInput } from '../data/batch.ts';
-import { loadCheckpoint } from '../train/checkpoint.ts';
+import { loadModel } from '../eval/load-model.ts';
+import { parseIntFlag } from '../util/is.ts';
 import { moduleLogits } from '../eval/classify.ts';
 
 interface InferFlags {
   model?: string;
   input?: string;
+  size?: string;
   json?: boolean;
 }
 
@@ -77,13 +79,14 @@ export function registerInferCommand(program: Command): void {
   program
     .command('infer')
     .description('logits and top-5 of a checkpoint on an image or a float32 NCHW .npy')
-    .addOption(new Option('--model <ckpt>', 'checkpoint (.safetensors) written by qrobust train'))
+    .addOption(new Option('--model <ckpt|onnx>', 'checkpoint (.safetensors) written by qrobust train, or a float ONNX model taking [0, 1] NCHW pixels'))
     .addOption(new Option('--input <file>', 'an image (JPEG, PNG, ...) or a float32 NCHW .npy in [0, 1]'))
+    .addOption(new Option('--size <S>', 'input size of an ONNX model whose spatial dimensions are symbolic'))
     .addOption(new Option('--json', 'print {"logits": [[...]], "top5": [[...]]}'))
     .action(async (o: InferFlags) => {
       if (!o.model) throw new UsageError('Expected a checkpoint for --model but received nothing');
       if (!o.input) throw new UsageError('Expected an image or .npy file for --input but received nothing');
-      const { model, meta } = loadCheckpoint(o.model);
+      const { model, meta } = loadModel(o.model, { size: o.size === undefined ? undefined : parseIntFlag('--size', o.size, 1, 4096) });
       const { x, n } = await inferInput(o.input, meta.inputSize, meta.preprocess);
       const { logits, numClasses: k } = moduleLogits(model, x, n, { size: meta.inputSize });
       const rows = Array.from({ length: n }, (_, i) => logits.subarray(i * k, (i + 1) * k));
