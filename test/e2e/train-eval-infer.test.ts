@@ -113,6 +113,6 @@ describe('e2e: qrobust train / eval / infer', function () {
     // a corrupt file is a runtime failure (exit 1), as in the formats layer; a missing one a usage error
     oneLineError(cli(['eval', '--model', join(dir, 'x.npy')]), 1, /x\.npy: not a valid safetensors file/);
     oneLineError(cli(['eval', '--model', join(dir, 'nope.safetensors')]), 2, /Expected an existing checkpoint for --model but received .*nope\.safetensors' \(not found\)/);
-    oneLineError(cli(['eval', '--model', ckpt, '--suite', 'clean,adversarial']), 2, /--suite/);
+    oneLineError(cli(['eval', '--model', ckpt, '--suite', 'clean,robustness']), 2, /--suite/);
   });
 });

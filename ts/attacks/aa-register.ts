@@ -30,7 +30,7 @@ export function autoAttackRunner(model: AttackModel, eps: number, opts: Readonly
   return {
     async perturb(x: Float32Array, y: ArrayLike<number>, n: number, rngs: readonly Rng[]) {
       const r = await autoAttack(model, x, Int32Array.from({ length: n }, (_, i) => y[i]!), { eps, version, rngs, batch: Math.max(1, n) });
-      return { adv: r.xAdv, components: Object.fromEntries(AA_COMPONENTS.map((c) => [c, r.brokenBy[c]])) };
+      return { adv: r.xAdv, components: Object.fromEntries(AA_COMPONENTS.map((c) => [c, r.brokenBy[c]])), seconds: { ...r.seconds } };
     },
     config(): AttackConfig {
       const b = AA_BUDGETS[version];

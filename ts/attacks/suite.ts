@@ -62,8 +62,11 @@ export function arraySource(x: Float32Array, y: ArrayLike<number>): SampleSource
   };
 }
 
-/** What an attack returns for a batch: the adversarial inputs, and optionally per-component flags (1 = newly broken there). */
-export type RunnerOutput = Float32Array | { adv: Float32Array; components?: Record<string, Uint8Array> };
+/**
+ * What an attack returns for a batch: the adversarial inputs, and optionally per-component flags (1 = newly
+ * broken there) and per-component wall seconds (summed into `component_seconds` of the JSON).
+ */
+export type RunnerOutput = Float32Array | { adv: Float32Array; components?: Record<string, Uint8Array>; seconds?: Record<string, number> };
 
 /** An attack bound to a model and an ε, as the suite runs it. */
 export interface AttackRunner {
@@ -219,6 +222,7 @@ export async function runAdversarial(model: AttackModel, source: SampleSource, o
   }
 
   const attackConfig: Record<string, Partial<Record<Tier, AttackConfig>>> = {};
+  const componentSeconds: Record<string, Record<string, Partial<Record<Tier, number>>>> = {};
   for (const a of attacks) {
     attackConfig[a] = {};
     const p = startProgress(`adversarial: ${a}`, n * tiers.length);
@@ -243,6 +247,12 @@ export async function runAdversarial(model: AttackModel, source: SampleSource, o
             if (!(out instanceof Float32Array) && out.components) {
               for (const [c, broken] of Object.entries(out.components)) flags.addComponent(a, c, t, broken.reduce((s, v) => s + (v ? 1 : 0), 0));
             }
+            if (!(out instanceof Float32Array) && out.seconds) {
+              for (const [c, sec] of Object.entries(out.seconds)) {
+                const row = ((componentSeconds[a] ??= {})[c] ??= {});
+                row[t] = (row[t] ?? 0) + sec;
+              }
+            }
             w?.append(adv);
             off += b.n;
             p.tick(b.n);
@@ -261,6 +271,7 @@ export async function runAdversarial(model: AttackModel, source: SampleSource, o
   json.attack_config = attackConfig;
   json.rng = "per sample i: new Rng(seed).fork('<attack>/<tier>').fork(i) (xoshiro128**, ts/util/rng.ts)";
   json.batch = batch;
+  if (Object.keys(componentSeconds).length > 0) json.component_seconds = componentSeconds;
   if (transfer.length > 0) {
     const out: Record<string, unknown> = {};
     for (const tr of transfer) {

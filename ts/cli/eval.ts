@@ -1,12 +1,17 @@
 /**
- * `qrobust eval --model <ckpt> [--data D] [--suite clean,systematic,corruption] [--severities 1-5]
- *  [--test-limit N] [--seed S] [--batch B] [--threads T] [--json]`
+ * `qrobust eval --model <ckpt|onnx> [--data D] [--suite clean,systematic,corruption,adversarial] [--severities 1-5]
+ *  [--attacks …] [--magnitudes …] [--eps …] [--save-adv DIR] [--transfer-to M1,M2] [--test-limit N] [--seed S]
+ *  [--batch B] [--threads T] [--json]`
  *
- * Loads a checkpoint (ts/train/checkpoint.ts), opens its data (`--data` defaults to what it was trained
- * on), draws the seeded test subset once and runs each suite on it. Output with `--json`: one suite prints
- * its own JSON object (CONVENTIONS.md); several print `{"results": [<one object per suite, in the order
- * given>]}`, so one line of stdout is always one JSON object and each suite's object is the same whether it
- * ran alone or not. The adversarial suite is run by its own engineers' wiring and is not offered here yet.
+ * Loads the model (a qrobust checkpoint or a float ONNX model, ts/eval/load-model.ts), opens its data (`--data`
+ * defaults to what it was trained on), draws the seeded test subset once and runs each suite on it. Output with
+ * `--json`: one suite prints its own JSON object (CONVENTIONS.md); several print `{"results": [<one object per
+ * suite, in the order given>]}`, so one line of stdout is always one JSON object and each suite's object is the
+ * same whether it ran alone or not.
+ *
+ * Each suite is one entry of {@link SUITE_RUNNERS}: it gets the loaded model, the split, the shared context and
+ * the flags, and returns its JSON and its text for stdout. Options that concern every suite (a deployment
+ * target, say) belong in {@link EvalContext}, which every runner passes on to its evaluator.
  */
 import { Option, type Command } from 'commander';
 import { UsageError, invalidOption } from '../util/errors.ts';
@@ -14,16 +19,19 @@ import { parseIntFlag, parseListFlag } from '../util/is.ts';
 import { setQuiet, startProgress, warn } from '../util/progress.ts';
 import { openDataset } from '../data/index.ts';
 import { selectSubset } from '../data/subset.ts';
+import type { Split } from '../data/types.ts';
+import type { Module } from '../nn/module.ts';
 import { parseSeverities } from '../corrupt/suite.ts';
 import { formatSystematicTable } from '../systematic/suite.ts';
-import { loadCheckpoint } from '../train/checkpoint.ts';
+import { loadModel, type LoadedModelMeta } from '../eval/load-model.ts';
 import { evaluateClean } from '../eval/clean.ts';
 import { evaluateSystematic } from '../eval/systematic.ts';
 import { evaluateCorruption } from '../eval/corruption.ts';
+import { evaluateAdversarial, formatAdversarialTable, parseAdversarialFlags, type TransferModel } from '../eval/adversarial.ts';
 import type { EvalContext } from '../eval/common.ts';
 
-/** The suites `eval` runs (adversarial: see ts/eval/attack-model.ts, not wired here). */
-export const EVAL_SUITES = ['clean', 'systematic', 'corruption'] as const;
+/** The suites `eval` runs. */
+export const EVAL_SUITES = ['clean', 'systematic', 'corruption', 'adversarial'] as const;
 export type EvalSuite = (typeof EVAL_SUITES)[number];
 
 let threadsLoaded = false;
@@ -49,12 +57,96 @@ interface EvalFlags {
   data?: string;
   suite: string;
   severities: string;
+  attacks?: string;
+  magnitudes?: string;
+  eps?: string;
+  epsRule?: string;
+  pgdSteps?: string;
+  aaVersion?: string;
+  saveAdv?: string;
+  transferTo?: string;
+  perSample: boolean;
   testLimit?: string;
   seed: string;
   batch: string;
   threads?: string;
   json?: boolean;
 }
+
+/** What every suite runner gets. */
+interface SuiteInput {
+  model: Module;
+  meta: LoadedModelMeta;
+  split: Split;
+  ctx: EvalContext;
+  flags: EvalFlags;
+}
+
+/** A suite: its JSON and the text printed without --json. */
+type SuiteRunner = (s: SuiteInput) => Promise<{ result: object; text: string }>;
+
+/** Checks the flags of every suite before any work (a bad value fails in a second, not after an hour). */
+function checkFlags(suites: readonly EvalSuite[], o: EvalFlags): void {
+  parseSeverities(o.severities);
+  parseAdversarialFlags(o);
+  if (!suites.includes('adversarial')) {
+    const given = (['attacks', 'magnitudes', 'eps', 'epsRule', 'pgdSteps', 'aaVersion', 'saveAdv', 'transferTo'] as const).filter((k) => o[k] !== undefined);
+    if (given.length > 0) warn(`${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only apply to --suite adversarial, which is not among the suites run (${suites.join(',')})`);
+  }
+}
+
+/**
+ * Loads the `--transfer-to` models (checkpoints or float ONNX models). Deployment targets are not models yet.
+ * @throws UsageError for a missing file, a model of another input size or class count, a target id
+ */
+function loadTransferModels(list: string | undefined, meta: LoadedModelMeta): TransferModel[] {
+  if (list === undefined) return [];
+  const paths = parseListFlag('--transfer-to', list);
+  if (new Set(paths).size !== paths.length) throw invalidOption('--transfer-to', 'a list without duplicates', list);
+  return paths.map((p) => {
+    if (!/\.(safetensors|onnx)$/i.test(p)) {
+      throw invalidOption('--transfer-to', "checkpoints (.safetensors) or float ONNX models (.onnx); deployment targets (issue #10) cannot be transfer models in this build", p);
+    }
+    const t = loadModel(p, { size: meta.inputSize });
+    if (t.meta.inputSize !== meta.inputSize || t.meta.numClasses !== meta.numClasses) {
+      throw invalidOption('--transfer-to', `a model taking 3x${meta.inputSize}x${meta.inputSize} with ${meta.numClasses} classes (as --model)`, `${p} (3x${t.meta.inputSize}x${t.meta.inputSize}, ${t.meta.numClasses} classes)`);
+    }
+    return { name: p, module: t.model };
+  });
+}
+
+/** One runner per suite (a new suite or a new common option is a small edit here). */
+const SUITE_RUNNERS: Record<EvalSuite, SuiteRunner> = {
+  async clean({ model, split, ctx }) {
+    const bar = startProgress(`clean on ${ctx.indices.length} images`, ctx.indices.length);
+    let last = 0;
+    const r = await evaluateClean(model, split, ctx, { onBatch: (d) => { bar.tick(d - last); last = d; } });
+    bar.stop();
+    return { result: r, text: `clean: top-1 ${r.top1.toFixed(2)}% (${r.correct}/${r.n})${r.nc ? ' NC' : ''}, ${r.seconds.toFixed(1)} s` };
+  },
+  async systematic({ model, split, ctx }) {
+    const bar = startProgress(`systematic on ${ctx.indices.length} images`, ctx.indices.length);
+    let last = 0;
+    const r = await evaluateSystematic(model, split, ctx, { onProgress: (d) => { bar.tick(d - last); last = d; } });
+    bar.stop();
+    return { result: r, text: formatSystematicTable({ ...r, suite: 'systematic' }) };
+  },
+  async corruption({ model, split, ctx, flags }) {
+    const severities = parseSeverities(flags.severities);
+    const batch = ctx.batch ?? 128;
+    const bar = startProgress(`corruption on ${ctx.indices.length} images`, 15 * severities.length * Math.ceil(ctx.indices.length / Math.max(batch, 512)));
+    const r = await evaluateCorruption(model, split, ctx, { severities, onCell: () => bar.tick() });
+    bar.stop();
+    const lines = Object.entries(r.accuracy).map(([c, s]) => `  ${c.padEnd(18)} ${Object.entries(s).map(([k, v]) => `${k}: ${v.toFixed(2)}`).join('  ')}`);
+    return { result: r, text: `corruption: NR ${r.nr.toFixed(2)}% over ${15 * severities.length} cells (severities ${severities.join(',')}), ${r.seconds.toFixed(1)} s\n${lines.join('\n')}` };
+  },
+  async adversarial({ model, meta, split, ctx, flags }) {
+    const parsed = parseAdversarialFlags(flags);
+    const transferTo = loadTransferModels(flags.transferTo, meta);
+    const r = await evaluateAdversarial(model, split, ctx, { ...parsed, saveAdv: flags.saveAdv, transferTo, perSample: flags.perSample });
+    return { result: r, text: formatAdversarialTable(r) };
+  },
+};
 
 /**
  * Registers `qrobust eval` on the program.
@@ -66,58 +158,48 @@ interface EvalFlags {
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('evaluate a checkpoint: clean top-1, systematic noise (SR), corruptions (NR)')
-    .addOption(new Option('--model <ckpt>', 'checkpoint (.safetensors) written by qrobust train'))
+    .description('evaluate a model: clean top-1, systematic noise (SR), corruptions (NR), adversarial attacks (AR, WCAR)')
+    .addOption(new Option('--model <path>', 'checkpoint (.safetensors) written by qrobust train, or a float ONNX model (.onnx)'))
     .addOption(new Option('--data <name>', 'data name (default: the data the checkpoint was trained on)'))
     .addOption(new Option('--suite <list>', `comma-separated suites: ${EVAL_SUITES.join(', ')}`).default('clean'))
-    .addOption(new Option('--severities <list>', 'corruption severities, e.g. 1-5, 3 or 1,3,5').default('1-5'))
+    .addOption(new Option('--severities <list>', 'corruption: severities, e.g. 1-5, 3 or 1,3,5').default('1-5'))
+    .addOption(new Option('--attacks <list>', 'adversarial: fgsm, pgd-linf, pgd-l2, pgd-l1, aa (default all; WCAR is over those run)'))
+    .addOption(new Option('--magnitudes <list>', 'adversarial: tiers small, middle, large (default all)'))
+    .addOption(new Option('--eps <list>', 'adversarial: ε overrides attack/tier=value, e.g. pgd-l2/small=0.1,fgsm/large=8/255'))
+    .addOption(new Option('--eps-rule <rule>', 'adversarial: ℓ2/ℓ1 ε for non-ImageNet sizes: scaled-7.14 (√d and d scaling) or unscaled'))
+    .addOption(new Option('--pgd-steps <N>', 'adversarial: PGD iterations (paper: 20)'))
+    .addOption(new Option('--aa-version <v>', 'adversarial: AutoAttack budget: standard (the published one) or aa-demo (reduced, never a standard number)'))
+    .addOption(new Option('--save-adv <dir>', 'adversarial: write clean.npy, labels.npy and <attack>-<tier>.npy (float32 NCHW) here'))
+    .addOption(new Option('--transfer-to <list>', 'adversarial: also classify the adversarial examples with these models (.safetensors / .onnx)'))
+    .addOption(new Option('--no-per-sample', 'adversarial: leave the per-sample flags out of the JSON'))
     .addOption(new Option('--test-limit <N>', 'evaluate a seeded, stratified subset of N test images'))
-    .addOption(new Option('--seed <S>', 'seed of the subset and of the corruption draws').default('0'))
-    .addOption(new Option('--batch <B>', 'images per forward pass').default('128'))
+    .addOption(new Option('--seed <S>', 'seed of the subset, the corruption draws and the attacks').default('0'))
+    .addOption(new Option('--batch <B>', 'images per forward pass (adversarial: per attack batch)').default('128'))
     .addOption(new Option('--threads <T>', 'threads of the float kernels (default: all cores)'))
     .addOption(new Option('--json', 'print one JSON object (several suites: {"results": [...]})'))
     .action(async (o: EvalFlags) => {
       const suites = [...new Set(parseListFlag('--suite', o.suite, EVAL_SUITES))];
-      const severities = parseSeverities(o.severities);
+      checkFlags(suites, o);
       const testLimit = o.testLimit === undefined ? null : parseIntFlag('--test-limit', o.testLimit, 1);
       const seed = parseIntFlag('--seed', o.seed, 0, 0xffffffff);
       const batch = parseIntFlag('--batch', o.batch, 1, 65536);
-      if (!o.model) throw new UsageError('Expected a checkpoint for --model but received nothing');
+      if (!o.model) throw new UsageError('Expected a checkpoint (.safetensors) or an ONNX model (.onnx) for --model but received nothing');
       applyThreads(o.threads);
       if (o.json) setQuiet(true);
-      const { model, meta } = loadCheckpoint(o.model);
-      const ds = await openDataset(o.data ?? meta.data);
-      if (ds.classes.length !== meta.numClasses) throw invalidOption('--data', `a data set with the checkpoint's ${meta.numClasses} classes`, `${ds.name} (${ds.classes.length} classes)`);
+      const { model, meta } = loadModel(o.model);
+      const dataName = o.data ?? meta.data;
+      if (dataName === null) throw new UsageError(`Expected --data for ${o.model}: an ONNX model does not record the data it was trained on`);
+      const ds = await openDataset(dataName);
+      if (ds.classes.length !== meta.numClasses) throw invalidOption('--data', `a data set with the model's ${meta.numClasses} classes`, `${ds.name} (${ds.classes.length} classes)`);
       if (!ds.testSplit) throw new UsageError(`Expected a data set with a test split for --data but ${ds.name} has ${ds.splits.slice(0, 4).join(', ')}${ds.splits.length > 4 ? ', ...' : ''}`);
       const split = ds.split(ds.testSplit);
       const { indices, record } = selectSubset(split.labels, testLimit, seed, { split: ds.testSplit });
       const ctx: EvalContext = { modelName: o.model, dataName: ds.name, indices, subset: record, seed, size: meta.inputSize, preprocess: meta.preprocess, batch };
       const results: object[] = [];
       for (const suite of suites) {
-        if (suite === 'clean') {
-          const bar = startProgress(`clean on ${indices.length} images`, indices.length);
-          let last = 0;
-          const r = await evaluateClean(model, split, ctx, { onBatch: (d) => { bar.tick(d - last); last = d; } });
-          bar.stop();
-          results.push(r);
-          if (!o.json) process.stdout.write(`clean: top-1 ${r.top1.toFixed(2)}% (${r.correct}/${r.n})${r.nc ? ' NC' : ''}, ${r.seconds.toFixed(1)} s\n`);
-        } else if (suite === 'systematic') {
-          const bar = startProgress(`systematic on ${indices.length} images`, indices.length);
-          let last = 0;
-          const r = await evaluateSystematic(model, split, ctx, { onProgress: (d) => { bar.tick(d - last); last = d; } });
-          bar.stop();
-          results.push(r);
-          if (!o.json) process.stdout.write(`${formatSystematicTable({ ...r, suite: 'systematic' })}\n`);
-        } else {
-          const bar = startProgress(`corruption on ${indices.length} images`, 15 * severities.length * Math.ceil(indices.length / Math.max(batch, 512)));
-          const r = await evaluateCorruption(model, split, ctx, { severities, onCell: () => bar.tick() });
-          bar.stop();
-          results.push(r);
-          if (!o.json) {
-            const lines = Object.entries(r.accuracy).map(([c, s]) => `  ${c.padEnd(18)} ${Object.entries(s).map(([k, v]) => `${k}: ${v.toFixed(2)}`).join('  ')}`);
-            process.stdout.write(`corruption: NR ${r.nr.toFixed(2)}% over ${15 * severities.length} cells (severities ${severities.join(',')}), ${r.seconds.toFixed(1)} s\n${lines.join('\n')}\n`);
-          }
-        }
+        const { result, text } = await SUITE_RUNNERS[suite]({ model, meta, split, ctx, flags: o });
+        results.push(result);
+        if (!o.json) process.stdout.write(`${text}\n`);
       }
       if (o.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : { results })}\n`);
       if (!o.json && ds.kind === 'fashion-mnist') process.stdout.write('(fashion-mnist is greyscale: decoder noise on this set is small)\n');
