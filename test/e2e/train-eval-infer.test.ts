@@ -109,7 +109,7 @@ describe('e2e: qrobust train / eval / infer', function () {
     writeNpy(small, new Float32Array(3 * 28 * 28), [1, 3, 28, 28]);
     oneLineError(cli(['infer', '--model', ckpt, '--input', small]), 2, /shape \[N, 3, 32, 32\] for --input but .* has shape \[1, 3, 28, 28\]/);
     oneLineError(cli(['train', '--arch', 'resnet20', '--epochs', '-1', '--out', join(dir, 'n.safetensors')]), 2, /Expected integer 1\.\.100000 for --epochs but received -1/);
-    oneLineError(cli(['train', '--arch', 'resnet9', '--out', join(dir, 'n.safetensors')]), 2, /Expected one of resnet20, resnet18 for --arch but received 'resnet9'/);
+    oneLineError(cli(['train', '--arch', 'resnet9', '--out', join(dir, 'n.safetensors')]), 2, /Expected one of resnet20, resnet18, mobilenet_v2, regnetx_600mf for --arch but received 'resnet9'/);
     // a corrupt file is a runtime failure (exit 1), as in the formats layer; a missing one a usage error
     oneLineError(cli(['eval', '--model', join(dir, 'x.npy')]), 1, /x\.npy: not a valid safetensors file/);
     oneLineError(cli(['eval', '--model', join(dir, 'nope.safetensors')]), 2, /Expected an existing checkpoint for --model but received .*nope\.safetensors' \(not found\)/);

@@ -7,6 +7,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf, oneLine } from '../util/errors.ts';
 import { setQuiet } from '../util/progress.ts';
 import { collectInfo, renderInfo } from './info.ts';
+import { registerRunCommand } from './run.ts';
+import { registerStatusCommand } from './status.ts';
+import { registerMergeCommand } from './merge.ts';
+import { registerReportCommand } from './report.ts';
 import { registerDataCommands } from './data.ts';
 import { registerInspectCommand } from './inspect.ts';
 import { registerRequantCommand } from './requant.ts';
@@ -15,6 +19,7 @@ import { registerCorruptCommand } from './corrupt.ts';
 import { registerTrainCommand } from './train.ts';
 import { registerEvalCommand } from './eval.ts';
 import { registerInferCommand } from './infer.ts';
+import { registerQuantizeCommand } from './quantize.ts';
 
 /** Writes exactly one JSON object to stdout. */
 export function printJson(obj: unknown): void {
@@ -43,6 +48,10 @@ export function buildProgram(): Command {
     });
 
   registerDataCommands(program);
+  registerRunCommand(program);
+  registerStatusCommand(program);
+  registerMergeCommand(program);
+  registerReportCommand(program);
   registerInspectCommand(program);
   registerRequantCommand(program);
   registerPreprocessCommand(program);
@@ -50,6 +59,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerEvalCommand(program);
   registerInferCommand(program);
+  registerQuantizeCommand(program);
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
   return program;

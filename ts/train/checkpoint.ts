@@ -18,6 +18,8 @@ import type { Module } from '../nn/module.ts';
 import { readSafetensors, writeSafetensors, safetensorArray, safetensorFromArray, type SafeTensor } from '../formats/safetensors.ts';
 import type { SubsetRecord } from '../data/subset.ts';
 import { buildModel, checkArch, type Arch } from './models.ts';
+import { parseQuantConfig, parseQuantMeta, type QuantMeta } from '../quant/config.ts';
+import { prepareQat } from '../quant/prepare.ts';
 
 /** The format tag written into every checkpoint. */
 export const CHECKPOINT_FORMAT = 'qrobust-checkpoint/1';
@@ -46,6 +48,8 @@ export interface CheckpointMeta {
   /** not converged (CONVENTIONS.md NC rule) */
   nc: boolean;
   versions: Record<string, string | null>;
+  /** present in q-checkpoints (ts/quant): the quantization config and provenance; absent for FP checkpoints */
+  quant?: QuantMeta;
 }
 
 const JSON_KEYS = ['num_classes', 'input_size', 'classes', 'mean', 'std', 'train_subset', 'seed', 'epochs', 'steps', 'recipe', 'nc', 'versions'] as const;
@@ -69,6 +73,7 @@ function metaToStrings(m: CheckpointMeta): Map<string, string> {
   out.set('recipe', JSON.stringify(m.recipe));
   out.set('nc', JSON.stringify(m.nc));
   out.set('versions', JSON.stringify(m.versions));
+  if (m.quant) out.set('quant', JSON.stringify(m.quant));
   return out;
 }
 
@@ -100,7 +105,18 @@ function metaFromStrings(md: Map<string, string> | null, file: string): Checkpoi
     if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new QrobustError(`${file}: checkpoint ${k} must be 3 finite numbers`);
     return v as number[];
   };
+  let quant: QuantMeta | undefined;
+  const q = md.get('quant');
+  if (q !== undefined) {
+    try {
+      quant = JSON.parse(q) as QuantMeta;
+    } catch {
+      throw new QrobustError(`${file}: checkpoint metadata 'quant' is not valid JSON`);
+    }
+    quant = parseQuantMeta(quant, file);
+  }
   return {
+    ...(quant ? { quant } : {}),
     arch: checkArch(str('arch'), `${file} metadata arch`),
     numClasses, inputSize,
     classes: j.classes as string[],
@@ -153,7 +169,8 @@ function checkPath(path: string): string {
  * Loads a checkpoint: rebuilds the architecture it records and loads every tensor by name (strict).
  * @param path the `.safetensors` file
  * @param opts `arch`: the architecture the caller expects (an error when the checkpoint holds another)
- * @returns the model in eval mode and its record
+ * @returns the model in eval mode and its record; for a q-checkpoint (metadata `quant`, ts/quant) the fake-quant
+ *   model, with `meta.quant` set
  * @throws UsageError for a missing file, a file that is not a qrobust checkpoint, a checkpoint of another
  *   architecture than `opts.arch`, or tensors that do not fit the recorded architecture (missing, unexpected
  *   or mis-shaped, named); QrobustError for a corrupt file
@@ -168,6 +185,8 @@ export function loadCheckpoint(path: string, opts: { arch?: string } = {}): { mo
     throw new UsageError(`Expected a ${opts.arch} checkpoint for --model but ${path} holds a ${meta.arch}`);
   }
   const model = buildModel(meta.arch, { numClasses: meta.numClasses, mean: meta.mean, std: meta.std, seed: 0 });
+  // A q-checkpoint: the fake-quant model (its quantizer state, signs included, comes from the tensors).
+  if (meta.quant) prepareQat(model, parseQuantConfig(meta.quant.config, `${path} metadata quant.config`), { probe: false });
   const state = new Map<string, Tensor>();
   for (const [name, t] of f.tensors) {
     if (t.dtype !== 'F32') throw new UsageError(`${path}: tensor '${name}' is ${t.dtype}; a float checkpoint holds F32 tensors`);

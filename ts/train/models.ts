@@ -7,6 +7,7 @@ import { invalidOption } from '../util/errors.ts';
 import type { Module } from '../nn/module.ts';
 import { resnet20 } from '../nn/models/resnet20.ts';
 import { resnet18 } from '../nn/models/resnet.ts';
+import { createModel } from '../nn/models/index.ts';
 
 /** What a builder needs; every field is recorded in the checkpoint. */
 export interface ModelSpec {
@@ -22,9 +23,11 @@ export interface ModelSpec {
 const BUILDERS = {
   resnet20: (s: ModelSpec): Module => resnet20({ numClasses: s.numClasses, mean: s.mean, std: s.std, seed: s.seed }),
   resnet18: (s: ModelSpec): Module => resnet18({ numClasses: s.numClasses, mean: s.mean, std: s.std, seed: s.seed }),
+  mobilenet_v2: (s: ModelSpec): Module => createModel('mobilenet_v2', { numClasses: s.numClasses, mean: s.mean, std: s.std, seed: s.seed }),
+  regnetx_600mf: (s: ModelSpec): Module => createModel('regnetx_600mf', { numClasses: s.numClasses, mean: s.mean, std: s.std, seed: s.seed }),
 } as const satisfies Record<string, (s: ModelSpec) => Module>;
 
-/** Architecture names the trainer can build (the other CONVENTIONS.md names are not in ts/nn yet). */
+/** Architecture names the trainer can build (resnet50 is left out: too large for the embedded default). */
 export type Arch = keyof typeof BUILDERS;
 
 /** The names, in the order `--help` lists them. */

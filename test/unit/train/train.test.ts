@@ -45,7 +45,7 @@ describe('train: schedule and parameter groups', () => {
   });
 
   it('unknown architecture, negative epochs, bad lr: named usage errors', async () => {
-    assert.throws(() => checkArch('resnet50'), /Expected one of resnet20, resnet18 for --arch but received 'resnet50'/);
+    assert.throws(() => checkArch('resnet50'), /Expected one of resnet20, resnet18, mobilenet_v2, regnetx_600mf for --arch but received 'resnet50'/);
     await assert.rejects(trainModel({ ...tiny, arch: 'vgg' }), /for --arch/);
     await assert.rejects(trainModel({ ...tiny, epochs: -1 }), (e: unknown) => e instanceof UsageError && /--epochs but received -1/.test(e.message));
     await assert.rejects(trainModel({ ...tiny, lr: 0 }), (e: unknown) => e instanceof UsageError && /--lr/.test(e.message));
