@@ -1,15 +1,16 @@
 /**
- * Training-step benchmark: resnet20 at 32×32 (forward, label-smoothed cross-entropy, backward, SGD
- * Nesterov step), ours against PyTorch CPU (Debian python3-torch) with the same threads, batch,
- * weights and data, in one run; prints images/s of each and the ratio (ours / torch).
+ * Training-step benchmark: resnet20 or resnet18 at 32×32 (forward, label-smoothed cross-entropy,
+ * backward, SGD Nesterov step), ours against PyTorch CPU (Debian python3-torch; torchvision's
+ * resnet18) with the same threads, batch, weights and data, in one run; prints images/s of each and
+ * the ratio (ours / torch).
  *
  * Validates before timing: torch's first loss on our initial weights must equal ours (1e-4 rel).
  * Warm-up, then `--rounds` alternating blocks of `--repeats` steps (ours, then torch in a fresh
  * process), so that both sides see the same drift in machine load; medians over all timed steps,
  * and the ratio of each round.
  *
- *   npx tsx bench/engine/train-step.ts [--batch 128] [--threads 2] [--warmup 2] [--repeats 5] [--rounds 3]
- *     [--same-omp-policy] [--json]
+ *   npx tsx bench/engine/train-step.ts [--arch resnet20|resnet18] [--batch 128] [--threads 2] [--warmup 2]
+ *     [--repeats 5] [--rounds 3] [--same-omp-policy] [--json]
  * torch runs with its default OpenMP wait policy (or the user's OMP_WAIT_POLICY) unless
  * --same-omp-policy gives it ours (passive).
  *
@@ -35,6 +36,10 @@ const warmup = flag('warmup', 2);
 const repeats = flag('repeats', 5);
 const rounds = flag('rounds', 3);
 const asJson = process.argv.includes('--json');
+const archArg = process.argv.includes('--arch') ? process.argv[process.argv.indexOf('--arch') + 1] : 'resnet20';
+if (archArg !== 'resnet20' && archArg !== 'resnet18') throw new Error(`Expected --arch resnet20 or resnet18 but received ${archArg}`);
+const arch: 'resnet20' | 'resnet18' = archArg;
+const size = 32;
 // torch's own default OpenMP wait policy unless --same-omp-policy: then torch inherits ours
 // (ts/tensor/float-kernels.ts sets OMP_WAIT_POLICY=passive unless the environment sets it).
 const sameOmpPolicy = process.argv.includes('--same-omp-policy');
@@ -44,12 +49,14 @@ process.env.OMP_NUM_THREADS = String(threads); // before the addon (and libgomp)
 const { Tensor, floatInfo } = await import('../../ts/tensor/index.ts');
 const ag = await import('../../ts/autograd/index.ts');
 const { resnet20, SGD } = await import('../../ts/nn/index.ts');
+const { createModel } = await import('../../ts/nn/models/index.ts');
 const { Rng } = await import('../../ts/util/rng.ts');
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 const rng = new Rng(7);
-const model = resnet20({ seed: 1 }).train();
-const x = Tensor.rand([batch, 3, 32, 32], rng);
+// resnet18: torchvision's layout at 32×32 input, identity normalisation (as resnet20's)
+const model = (arch === 'resnet20' ? resnet20({ seed: 1 }) : createModel('resnet18', { numClasses: 10, inputSize: size, mean: [0, 0, 0], std: [1, 1, 1], seed: 1 })).train();
+const x = Tensor.rand([batch, 3, size, size], rng);
 const labels = Array.from({ length: batch }, () => rng.int(10));
 
 // Hand our initial weights and the batch to torch.
@@ -87,7 +94,7 @@ const runTorch = (): TorchRun => {
     if (userWaitPolicy === undefined) delete env.OMP_WAIT_POLICY;
     else env.OMP_WAIT_POLICY = userWaitPolicy;
   }
-  const out = execFileSync('/usr/bin/python3', [join(here, 'train_step_torch.py'), dir, String(threads), String(batch), String(warmup), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20, env });
+  const out = execFileSync('/usr/bin/python3', [join(here, 'train_step_torch.py'), dir, String(threads), String(batch), String(warmup), String(repeats), arch, String(size)], { encoding: 'utf8', maxBuffer: 1 << 20, env });
   return JSON.parse(out.trim().split('\n').pop()!) as TorchRun;
 };
 const first = step();
@@ -115,7 +122,7 @@ const valid = Math.abs(torch.first_loss - first) <= 1e-4 * Math.abs(first);
 const oursIps = batch / median(ours);
 const torchIps = batch / median(torch.seconds);
 const result = {
-  bench: 'resnet20-train-step', batch, threads, repeats, machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+  bench: `${arch}-train-step`, arch, inputSize: size, batch, threads, repeats, machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
   engine: floatInfo(), torch: torch.torch, validated: valid, firstLoss: { ours: first, torch: torch.first_loss },
   imagesPerSecond: { ours: oursIps, torch: torchIps }, ratio: oursIps / torchIps, rounds, roundRatios,
   ompWaitPolicy: { ours: process.env.OMP_WAIT_POLICY ?? 'default', torch: sameOmpPolicy ? process.env.OMP_WAIT_POLICY ?? 'default' : userWaitPolicy ?? 'default' },
@@ -123,7 +130,7 @@ const result = {
 };
 if (asJson) console.log(JSON.stringify(result));
 else {
-  console.log(`resnet20 training step, batch ${batch}, ${threads} threads, median of ${rounds} x ${repeats} alternating steps (${result.machine})`);
+  console.log(`${arch} training step at ${size}x${size}, batch ${batch}, ${threads} threads, median of ${rounds} x ${repeats} alternating steps (${result.machine})`);
   console.log(`  validation: first loss ours ${first.toFixed(6)} torch ${torch.first_loss.toFixed(6)} -> ${valid ? 'ok' : 'MISMATCH'}`);
   console.log(`  ours  ${oursIps.toFixed(1)} img/s (${(median(ours) * 1000).toFixed(0)} ms/step; conv ${result.engine.conv}, gemm ${result.engine.gemm})`);
   console.log(`  torch ${torchIps.toFixed(1)} img/s (${(median(torch.seconds) * 1000).toFixed(0)} ms/step; torch ${torch.torch}; OMP_WAIT_POLICY ours ${result.ompWaitPolicy.ours}, torch ${result.ompWaitPolicy.torch})`);

@@ -203,6 +203,17 @@ static Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// f32Add(a, b, y): y = a + b; y may be a (in-place accumulation).
+static Napi::Value Add(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto a = f32_arg(info, 0, "f32Add(a)");
+  auto b = f32_arg(info, 1, "f32Add(b)");
+  auto y = f32_arg(info, 2, "f32Add(y)");
+  if (b.second != a.second) throw Napi::RangeError::New(env, "f32Add(b): length differs from a");
+  check(env, f32_add(a.first, b.first, a.second, y.first, y.second));
+  return env.Undefined();
+}
+
 static Napi::Value FloatInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -230,6 +241,7 @@ void init_float(Napi::Env env, Napi::Object exports) {
   exports.Set("f32BnBackward", Napi::Function::New(env, BnBackward, "f32BnBackward"));
   exports.Set("f32Relu", Napi::Function::New(env, Relu, "f32Relu"));
   exports.Set("f32ReluBackward", Napi::Function::New(env, ReluBackward, "f32ReluBackward"));
+  exports.Set("f32Add", Napi::Function::New(env, Add, "f32Add"));
 }
 
 }  // namespace qrb::binding

@@ -75,3 +75,48 @@ QRB_TEST(float_bn, bad_arguments_are_errors) {
                                   y.data(), nullptr, nullptr).ok);
   QRB_CHECK(!qrb::f32_relu(x.data(), 12, y.data(), 11).ok);
 }
+
+QRB_TEST(float_bn, stats_over_blocks_match_double_two_pass) {
+  // planes of 1517 values (over one 1024-value block, a 16-lane tail) and a mean that dwarfs the
+  // spread: float lanes inside blocks must still give the double two-pass answer to float rounding
+  const int64_t n = 3, c = 2, hw = 37 * 41, len = n * c * hw;
+  qrb::test::Rng rng(5);
+  std::vector<float> x(len), mean(c), var(c);
+  for (int64_t i = 0; i < len; ++i) x[i] = 1000.0f + float(int64_t(rng.next() % 2001) - 1000) / 50000.0f;
+  QRB_CHECK(qrb::f32_bn_stats(n, c, hw, x.data(), len, mean.data(), var.data(), c).ok);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double s = 0, v = 0;
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < hw; ++i) s += x[(b * c + ch) * hw + i];
+    const double mu = s / double(n * hw);
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < hw; ++i) v += (x[(b * c + ch) * hw + i] - mu) * (x[(b * c + ch) * hw + i] - mu);
+    v /= double(n * hw);
+    QRB_CHECK(std::fabs(mean[ch] - mu) <= 1e-7 * mu);
+    QRB_CHECK(std::fabs(var[ch] - v) <= 1e-4 * v);
+  }
+}
+
+QRB_TEST(float_bn, relu_backward_passes_nan_and_add_accumulates_in_place) {
+  const float x[4] = {1, -1, 2, 0};
+  const float dy[4] = {NAN, NAN, INFINITY, 5};
+  float dx[4];
+  QRB_CHECK(qrb::f32_relu_backward(x, dy, 4, dx, 4).ok);
+  QRB_CHECK(std::isnan(dx[0]));
+  QRB_CHECK_EQ(dx[1], 0.0f);
+  QRB_CHECK_EQ(dx[2], INFINITY);
+  QRB_CHECK_EQ(dx[3], 0.0f);
+  for (size_t len : {size_t(1), size_t(65537), size_t(200003)}) {
+    std::vector<float> a(len), b(len), want(len);
+    for (size_t i = 0; i < len; ++i) {
+      a[i] = float(i % 13) * 0.25f;
+      b[i] = -float(i % 7);
+      want[i] = a[i] + b[i];
+    }
+    QRB_CHECK(qrb::f32_add(a.data(), b.data(), len, a.data(), len).ok);  // y aliases a
+    for (size_t i = 0; i < len; ++i) QRB_CHECK_EQ(a[i], want[i]);
+  }
+  std::vector<float> a(3), y(2);
+  QRB_CHECK(!qrb::f32_add(a.data(), a.data(), 3, y.data(), 2).ok);
+  QRB_CHECK(!qrb::f32_add(nullptr, a.data(), 3, a.data(), 3).ok);
+}

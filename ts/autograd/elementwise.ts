@@ -6,7 +6,7 @@
 import { invalidOption, UsageError } from '../util/errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { broadcastIndex, broadcastShapes, numel, type Shape } from '../tensor/shape.ts';
-import { getFloatBackend, reluBackward, reluForward } from '../tensor/float-kernels.ts';
+import { addSameShape, getFloatBackend, reluBackward, reluForward } from '../tensor/float-kernels.ts';
 import { record } from './graph.ts';
 
 function asTensor(name: string, v: Tensor | number): Tensor {
@@ -25,18 +25,75 @@ export function sumTo(g: Tensor, to: Shape): Tensor {
   return Tensor.from(Float32Array.from(out), to);
 }
 
-function binary(op: string, a: Tensor, b: Tensor, f: (x: number, y: number) => number,
+type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+/**
+ * o[r·L + i] = a[r·L + i] ∘ s[map[r]] for a full-shape operand and one that is constant over the
+ * last dims of the output (per-channel normalisation, biases): one value per run of L, no per-element
+ * index map and no per-element closure call. `fullFirst` says which side of ∘ the full operand is.
+ * Same float64-then-float32 arithmetic as the generic loop, so the results are identical.
+ */
+function runBroadcast(op: BinaryOp, full: Float32Array, small: Float32Array, map: Int32Array | null, runs: number, len: number, o: Float32Array, fullFirst: boolean): void {
+  for (let r = 0; r < runs; r++) {
+    const v = small[map ? map[r]! : r]!;
+    const base = r * len;
+    const end = base + len;
+    switch (fullFirst ? op : (`r${op}` as const)) {
+      case 'add': case 'radd': for (let i = base; i < end; i++) o[i] = full[i]! + v; break;
+      case 'sub': for (let i = base; i < end; i++) o[i] = full[i]! - v; break;
+      case 'rsub': for (let i = base; i < end; i++) o[i] = v - full[i]!; break;
+      case 'mul': case 'rmul': for (let i = base; i < end; i++) o[i] = full[i]! * v; break;
+      case 'div': for (let i = base; i < end; i++) o[i] = full[i]! / v; break;
+      case 'rdiv': for (let i = base; i < end; i++) o[i] = v / full[i]!; break;
+    }
+  }
+}
+
+/** When `small` broadcasts to `shape` by repeating each value over the trailing L ≥ 16 elements: [runs, L, map of the runs]. */
+function trailingRuns(shape: Shape, small: Shape): [number, number, Int32Array | null] | null {
+  const nd = shape.length;
+  let k = 0; // trailing output dims where small is 1 (or absent)
+  while (k < nd) {
+    const j = small.length - 1 - k;
+    if (j >= 0 && small[j] !== 1) break;
+    k++;
+  }
+  if (k === 0) return null;
+  const outer = shape.slice(0, nd - k);
+  const len = numel(shape.slice(nd - k));
+  if (len < 16) return null;
+  const smallOuter = small.slice(0, Math.max(0, small.length - k));
+  const aligned = [...new Array<number>(Math.max(0, outer.length - smallOuter.length)).fill(1), ...smallOuter];
+  return [numel(outer), len, outer.length === 0 ? null : broadcastIndex(outer, aligned)];
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function binary(op: BinaryOp, a: Tensor, b: Tensor, f: (x: number, y: number) => number,
   grads: (g: Float32Array, ad: Float32Array, bd: Float32Array, ia: Int32Array | null, ib: Int32Array | null, ga: Float32Array | null, gb: Float32Array | null) => void): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const ia = broadcastIndex(shape, a.shape);
-  const ib = broadcastIndex(shape, b.shape);
   const ad = a.contiguous().data;
   const bd = b.contiguous().data;
   const out = Tensor.zeros(shape);
   const o = out.data;
-  if (!ia && !ib) for (let i = 0; i < o.length; i++) o[i] = f(ad[i]!, bd[i]!);
-  else for (let i = 0; i < o.length; i++) o[i] = f(ad[ia ? ia[i]! : i]!, bd[ib ? ib[i]! : i]!);
+  const aFull = sameShape(shape, a.shape);
+  const bFull = sameShape(shape, b.shape);
+  const runs = aFull && !bFull ? trailingRuns(shape, b.shape) : bFull && !aFull ? trailingRuns(shape, a.shape) : null;
+  let ia: Int32Array | null | undefined;
+  let ib: Int32Array | null | undefined;
+  if (runs) {
+    runBroadcast(op, aFull ? ad : bd, aFull ? bd : ad, runs[2], runs[0], runs[1], o, aFull);
+  } else {
+    ia = broadcastIndex(shape, a.shape);
+    ib = broadcastIndex(shape, b.shape);
+    if (!ia && !ib) for (let i = 0; i < o.length; i++) o[i] = f(ad[i]!, bd[i]!);
+    else for (let i = 0; i < o.length; i++) o[i] = f(ad[ia ? ia[i]! : i]!, bd[ib ? ib[i]! : i]!);
+  }
   return record(op, [a, b], out, (g) => {
+    ia ??= broadcastIndex(shape, a.shape);
+    ib ??= broadcastIndex(shape, b.shape);
     const gd = g.contiguous().data;
     const wantA = a.requiresGrad || a.gradFn !== null;
     const wantB = b.requiresGrad || b.gradFn !== null;
@@ -55,7 +112,9 @@ function binary(op: string, a: Tensor, b: Tensor, f: (x: number, y: number) => n
  */
 export function add(a: Tensor | number, b: Tensor | number): Tensor {
   if (a instanceof Tensor && b instanceof Tensor && a.ndim === b.ndim && a.shape.every((d, i) => d === b.shape[i])) {
-    // Same shapes (residual connections): no index maps, gradients passed through as they are.
+    // Same shapes (residual connections): no index maps, gradients passed through as they are;
+    // native and threaded unless the float backend is 'ref' (the loop below is its reference).
+    if (getFloatBackend() !== 'ref') return record('add', [a, b], addSameShape(a, b), (g) => [g, g]);
     const ad = a.contiguous().data;
     const bd = b.contiguous().data;
     const out = Tensor.zeros(a.shape);

@@ -11,6 +11,7 @@
 import { QrobustError, UsageError } from '../util/errors.ts';
 import { Tensor, type GradNode } from '../tensor/tensor.ts';
 import { fmtShape } from '../tensor/shape.ts';
+import { addInPlace, addSameShape, getFloatBackend } from '../tensor/float-kernels.ts';
 
 let gradEnabled = true;
 let seqCounter = 0;
@@ -60,10 +61,25 @@ export function param(t: Tensor): Tensor {
   return t;
 }
 
+/** Below this size a JS loop beats the native call's overhead. */
+const NATIVE_ADD_MIN = 1 << 14;
+
 function addInto(acc: Tensor, g: Tensor): void {
+  if (acc.size >= NATIVE_ADD_MIN && getFloatBackend() !== 'ref') {
+    addInPlace(acc, g);
+    return;
+  }
   const a = acc.data;
   const b = g.contiguous().data;
   for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+}
+
+/** prev + g as a new tensor (one pass when native). */
+function sumOf(prev: Tensor, g: Tensor): Tensor {
+  if (prev.size >= NATIVE_ADD_MIN && getFloatBackend() !== 'ref') return addSameShape(prev, g);
+  const sum = prev.clone();
+  addInto(sum, g);
+  return sum;
 }
 
 function checkGradShape(where: string, t: Tensor, g: Tensor): void {
@@ -114,8 +130,7 @@ function run(output: Tensor, gradOutput: Tensor | undefined): Map<Tensor, Tensor
         addInto(prev, gk);
       } else if (prev) {
         // Accumulate into a private copy (the first contribution may alias another tensor's grad).
-        const sum = prev.clone();
-        addInto(sum, gk);
+        const sum = sumOf(prev, gk);
         grads.set(inp, sum);
         owned.add(sum);
       } else {

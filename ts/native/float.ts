@@ -46,4 +46,6 @@ export interface FloatNative {
     gamma: Float32Array | null, eps: number, batchStats: boolean, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null): void;
   f32Relu(x: Float32Array, y: Float32Array): void;
   f32ReluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** y = a + b elementwise, threaded; y may be a (in-place accumulation). */
+  f32Add(a: Float32Array, b: Float32Array, y: Float32Array): void;
 }

@@ -136,7 +136,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   }
   const be = backend === undefined ? defaultBackend : checkBackend(backend);
   const [oh, ow] = conv2dOutSize(g);
-  const y = Tensor.zeros([g.n, g.cout, oh, ow]);
+  const y = Tensor.empty([g.n, g.cout, oh, ow]);
   native().f32Conv2dForward(g, x.contiguous().data, w.contiguous().data, b ? b.contiguous().data : null, y.data, be);
   return y;
 }
@@ -150,7 +150,7 @@ export function conv2dBackwardData(g: Conv2dGeometry, dy: Tensor, w: Tensor, bac
   expectShape('dy', dy, [g.n, g.cout, oh, ow]);
   expectShape('w', w, [g.cout, g.cin / g.groups, g.kh, g.kw]);
   const be = backend === undefined ? defaultBackend : checkBackend(backend);
-  const dx = Tensor.zeros([g.n, g.cin, g.h, g.w]);
+  const dx = Tensor.empty([g.n, g.cin, g.h, g.w]);
   native().f32Conv2dBackwardData(g, dy.contiguous().data, w.contiguous().data, dx.data, be);
   return dx;
 }
@@ -235,7 +235,7 @@ export function bnApply(x: Tensor, mean: Float32Array, variance: Float32Array, g
   const [n, c, hw] = nchw('x', x);
   for (const [k, v] of [['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]] as const) perChannel(k, v, c);
   if (typeof eps !== 'number' || !(eps > 0)) throw invalidOption('eps', 'number > 0', eps);
-  const y = Tensor.zeros(x.shape);
+  const y = Tensor.empty(x.shape);
   native().f32BnApply(n, c, hw, x.contiguous().data, mean, variance, gamma, beta, eps, y.data);
   return y;
 }
@@ -249,7 +249,7 @@ export function bnBackward(x: Tensor, dy: Tensor, mean: Float32Array, variance: 
   const [n, c, hw] = nchw('x', x);
   expectShape('dy', dy, [...x.shape]);
   for (const [k, v] of [['mean', mean], ['variance', variance], ['gamma', gamma]] as const) perChannel(k, v, c);
-  const dx = want.dx ? Tensor.zeros(x.shape) : null;
+  const dx = want.dx ? Tensor.empty(x.shape) : null;
   const dgamma = want.dgamma ? Tensor.zeros([c]) : null;
   const dbeta = want.dbeta ? Tensor.zeros([c]) : null;
   native().f32BnBackward(n, c, hw, x.contiguous().data, dy.contiguous().data, mean, variance, gamma, eps, batchStats, dx ? dx.data : null, dgamma ? dgamma.data : null, dbeta ? dbeta.data : null);
@@ -259,7 +259,7 @@ export function bnBackward(x: Tensor, dy: Tensor, mean: Float32Array, variance: 
 /** max(x, 0), threaded (not recorded). @example reluForward(Tensor.from([-1, 2])).toArray() // [0, 2] */
 export function reluForward(x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw invalidOption('x', 'a Tensor', x);
-  const y = Tensor.zeros(x.shape);
+  const y = Tensor.empty(x.shape);
   if (y.size > 0) native().f32Relu(x.contiguous().data, y.data);
   return y;
 }
@@ -267,7 +267,31 @@ export function reluForward(x: Tensor): Tensor {
 /** dy where x > 0, else 0 (not recorded). @throws UsageError when shapes differ */
 export function reluBackward(x: Tensor, dy: Tensor): Tensor {
   expectShape('dy', dy, [...x.shape]);
-  const dx = Tensor.zeros(x.shape);
+  const dx = Tensor.empty(x.shape);
   if (dx.size > 0) native().f32ReluBackward(x.contiguous().data, dy.contiguous().data, dx.data);
   return dx;
+}
+
+/**
+ * a + b for tensors of the same shape, threaded (not recorded; broadcasting lives in ts/autograd add).
+ * @throws UsageError when the shapes differ
+ * @example addSameShape(Tensor.from([1, 2]), Tensor.from([3, 4])).toArray() // [4, 6]
+ */
+export function addSameShape(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor)) throw invalidOption('a', 'a Tensor', a);
+  expectShape('b', b, [...a.shape]);
+  const y = Tensor.empty(a.shape);
+  if (y.size > 0) native().f32Add(a.contiguous().data, b.contiguous().data, y.data);
+  return y;
+}
+
+/**
+ * acc += g in place, threaded (gradient accumulation; not recorded).
+ * @throws UsageError when the shapes differ or acc is not contiguous
+ * @example const a = Tensor.from([1, 2]); addInPlace(a, Tensor.from([3, 4])); a.toArray() // [4, 6]
+ */
+export function addInPlace(acc: Tensor, g: Tensor): void {
+  if (!(acc instanceof Tensor) || !acc.isContiguous()) throw invalidOption('acc', 'a contiguous Tensor', acc instanceof Tensor ? fmtShape(acc.shape) : acc);
+  expectShape('g', g, [...acc.shape]);
+  if (acc.size > 0) native().f32Add(acc.data, g.contiguous().data, acc.data);
 }

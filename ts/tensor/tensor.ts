@@ -22,6 +22,9 @@ export interface GradNode {
   backward(gradOut: Tensor): (Tensor | null)[];
 }
 
+/** Below this many elements {@link Tensor.empty} returns zeroed memory (no gain in skipping it). */
+const EMPTY_UNINITIALISED_MIN = 1 << 12;
+
 export class Tensor {
   readonly storage: Storage;
   readonly shape: readonly number[];
@@ -80,6 +83,23 @@ export class Tensor {
     const a = new Float32Array(numel(s)); // already zero: fill only for other values (8% of a training step)
     if (value !== 0) a.fill(value);
     return new Tensor(new HostStorage(a), s);
+  }
+
+  /**
+   * A tensor whose contents are unspecified, for outputs that a kernel overwrites entirely. Large
+   * buffers skip the zero fill (Node's uninitialised allocation, so malloc can hand back a freed
+   * block without the kernel clearing fresh pages); small ones are ordinary zeroed arrays.
+   * Read nothing before writing every element.
+   * @throws UsageError on a bad shape
+   * @example
+   * Tensor.empty([2, 3]).shape // [2, 3]
+   */
+  static empty(shape: Shape): Tensor {
+    const s = checkShape('shape', shape);
+    const n = numel(s);
+    if (n < EMPTY_UNINITIALISED_MIN) return new Tensor(new HostStorage(new Float32Array(n)), s);
+    const bytes = Buffer.allocUnsafeSlow(n * 4);
+    return new Tensor(new HostStorage(new Float32Array(bytes.buffer, bytes.byteOffset, n)), s);
   }
 
   /** Zeros. @example Tensor.zeros([2, 2]).size // 4 */

@@ -85,7 +85,8 @@ std::string dnnl_version_string();
 namespace qrb {
 
 // ---- batch normalisation and ReLU (native/kernels/float/f32-bn-relu.cc) ---------------------------
-// Plain C++ threaded over channels / chunks (float_threads()); statistics in double. Their reference
+// Plain C++ threaded over channels / chunks (float_threads()); statistics in float lanes within
+// blocks of 1024 values, blocks summed in double. Their reference
 // is the TS implementation in ts/autograd (test/parity/float-bn-relu.test.ts compares the two).
 // x, y, dy, dx: [n, c, hw] contiguous; per-channel vectors have c entries; gamma/beta may be null (1/0).
 // Per-channel mean and biased variance of x.
@@ -103,5 +104,7 @@ Status f32_bn_backward(int64_t n, int64_t c, int64_t hw, const float* x, const f
 // y = max(x, 0); dx = dy where x > 0.
 Status f32_relu(const float* x, size_t len, float* y, size_t y_len);
 Status f32_relu_backward(const float* x, const float* dy, size_t len, float* dx, size_t dx_len);
+// y = a + b elementwise (y may be a or b: in-place accumulation).
+Status f32_add(const float* a, const float* b, size_t len, float* y, size_t y_len);
 
 }  // namespace qrb

@@ -1,0 +1,83 @@
+// The optimised elementwise paths of the float engine against plain reference loops:
+// broadcasting add/sub/mul/div over trailing runs (per-channel normalisation, biases) on awkward
+// shapes, both operand orders, and their gradients; Tensor.empty's contract. Exact equality: the
+// fast paths do the same float64-then-float32 arithmetic as the references.
+import assert from 'node:assert/strict';
+import { Tensor, broadcastIndex, broadcastShapes } from '../../ts/tensor/index.ts';
+import * as ag from '../../ts/autograd/index.ts';
+import { Rng } from '../../ts/util/rng.ts';
+
+type Op = 'add' | 'sub' | 'mul' | 'div';
+const F: Record<Op, (x: number, y: number) => number> = { add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y };
+
+function reference(op: Op, a: Tensor, b: Tensor): Float32Array {
+  const shape = broadcastShapes(a.shape, b.shape);
+  const ia = broadcastIndex(shape, a.shape);
+  const ib = broadcastIndex(shape, b.shape);
+  const n = shape.reduce((p, q) => p * q, 1);
+  const o = new Float32Array(n);
+  for (let i = 0; i < n; i++) o[i] = F[op](a.data[ia ? ia[i]! : i]!, b.data[ib ? ib[i]! : i]!);
+  return o;
+}
+
+describe('parity/float-fast-paths: optimised elementwise paths vs reference loops', () => {
+  const rng = new Rng(31);
+  const cases: [number[], number[]][] = [
+    [[2, 3, 5, 7], [1, 3, 1, 1]], // per channel, run 35
+    [[4, 3, 6, 6], [3, 1, 1]], // shorter small shape
+    [[3, 17], [3, 1]], // row broadcast, run 17
+    [[2, 5, 4, 4], []], // scalar (one run over everything)
+    [[2, 5, 4, 4], [1]],
+    [[2, 3, 2, 2], [1, 3, 1, 1]], // run 4 < 16: generic path
+    [[2, 3, 4, 5], [1, 1, 4, 5]], // leading broadcast: generic path
+    [[6, 2, 3, 8], [6, 1, 1, 1]], // per sample, run 48
+  ];
+  for (const [big, small] of cases)
+    for (const op of ['add', 'sub', 'mul', 'div'] as const)
+      it(`${op} ${JSON.stringify(big)} with ${JSON.stringify(small)}, both orders, and gradients`, () => {
+        const x = Tensor.randn(big, rng);
+        const s = Tensor.rand(small, rng, 0.5, 2);
+        const fns = { add: ag.add, sub: ag.sub, mul: ag.mul, div: ag.div };
+        for (const [a, b] of [[x, s], [s, x]] as const) {
+          const pa = ag.param(a.clone());
+          const pb = ag.param(b.clone());
+          const y = fns[op](pa, pb);
+          assert.deepEqual(Array.from(y.data), Array.from(reference(op, a, b)));
+          // gradients of Σ r·y by the chain rule, written out
+          const r = Tensor.randn(y.shape, rng);
+          ag.backward(y, r);
+          const shape = y.shape;
+          const ia = broadcastIndex(shape, a.shape);
+          const ib = broadcastIndex(shape, b.shape);
+          const ga = new Float64Array(a.size);
+          const gb = new Float64Array(b.size);
+          for (let i = 0; i < r.size; i++) {
+            const av = a.data[ia ? ia[i]! : i]!;
+            const bv = b.data[ib ? ib[i]! : i]!;
+            const g = r.data[i]!;
+            const [da, db] = op === 'add' ? [g, g] : op === 'sub' ? [g, -g] : op === 'mul' ? [g * bv, g * av] : [g / bv, (-g * av) / (bv * bv)];
+            ga[ia ? ia[i]! : i]! += Math.fround(da);
+            gb[ib ? ib[i]! : i]! += Math.fround(db);
+          }
+          pa.grad!.data.forEach((v, i) => assert.ok(Math.abs(v - ga[i]!) <= 1e-5 * (1 + Math.abs(ga[i]!)), `${op} da[${i}] ${v} vs ${ga[i]}`));
+          pb.grad!.data.forEach((v, i) => assert.ok(Math.abs(v - gb[i]!) <= 1e-5 * (1 + Math.abs(gb[i]!)), `${op} db[${i}] ${v} vs ${gb[i]}`));
+        }
+      });
+
+  it('Tensor.empty: shape, contiguity, own storage; small sizes are zeroed', () => {
+    for (const shape of [[0], [3], [2, 3, 4], [64, 64], [2, 3, 33, 33]]) {
+      const t = Tensor.empty(shape);
+      assert.deepEqual(t.shape, shape);
+      assert.ok(t.isContiguous());
+      assert.equal(t.data.length, t.size);
+      t.data.fill(1);
+      assert.equal(t.sum(), t.size);
+    }
+    assert.ok(Tensor.empty([100]).data.every((v) => v === 0));
+    const a = Tensor.empty([1 << 15]);
+    const b = Tensor.empty([1 << 15]);
+    a.data.fill(2);
+    assert.notEqual(a.data.buffer, b.data.buffer);
+    assert.throws(() => Tensor.empty([-1]), /shape/);
+  });
+});
