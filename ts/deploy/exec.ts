@@ -18,7 +18,7 @@ import { conv2dForward, matmul } from '../tensor/float-kernels.ts';
 import { conv2d, gemm, globalAvgPool, qadd, quantize, requantize, type Variant } from '../native/intq.ts';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../formats/onnx.ts';
 import type { Target } from '../targets/index.ts';
-import { codeRange, numel, type DeployGraph, type DeployNode, type QConvNode, type QGemmNode, type QPoint, type QWeights, type Value } from './ir.ts';
+import { codeRange, numel, pointRange, type DeployGraph, type DeployNode, type QConvNode, type QGemmNode, type QPoint, type QWeights, type Value } from './ir.ts';
 
 /** Called after every node with the node and its first output. */
 export type ExecHook = (node: DeployNode, out: Value) => void;
@@ -121,8 +121,18 @@ function requant(acc: Int32Array, variant: Variant, sx: number, w: QWeights, out
   return requantize(acc, { variant, scales: { sx, sw: w.scale, sy: out.scale }, inner, zeroPoint: out.zeroPoint, qmin, qmax, depthwiseUpward: dwUp || undefined }) as Int32Array;
 }
 
-function quantizeFloat(x: Float32Array, q: QPoint, t: Target, qmin?: number, qmax?: number): Int8Array | Uint8Array {
-  const [lo, hi] = codeRange(q.dtype);
+/** Calibration: points with a NaN scale record their float range here and pass the float value on. */
+let calibration: Map<QPoint, { lo: number; hi: number }> | null = null;
+
+function quantizeFloat(x: Float32Array, q: QPoint, t: Target, qmin?: number, qmax?: number): Int8Array | Uint8Array | Float32Array {
+  if (Number.isNaN(q.scale)) {
+    if (!calibration) throw new DeployExecError(null, 'a quantization point is not calibrated');
+    const r = calibration.get(q) ?? { lo: Infinity, hi: -Infinity };
+    for (let i = 0; i < x.length; i++) { const v = x[i]!; if (v < r.lo) r.lo = v; if (v > r.hi) r.hi = v; }
+    calibration.set(q, r);
+    return x;
+  }
+  const [lo, hi] = pointRange(q);
   return toCodes(quantize(x, { mode: t.arithmetic.quantize, scale: q.scale, zeroPoint: q.zeroPoint, qmin: qmin ?? lo, qmax: qmax ?? hi }), q.dtype);
 }
 
@@ -164,6 +174,7 @@ function floatEpilogue(n: QConvNode | QGemmNode, y: Float32Array, shape: number[
     for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i]!, lo), hi);
     return { shape, data: roundF16(y) };
   }
+  if (n.op === 'qconv' && n.relu && Number.isNaN(n.out.scale)) for (let i = 0; i < y.length; i++) if (y[i]! < 0) y[i] = 0;
   return { shape, data: quantizeFloat(y, n.out, t, n.qmin, n.qmax) };
 }
 
@@ -211,6 +222,7 @@ function runQAdd(n: DeployNode & { op: 'qadd' }, a: Value, b: Value, t: Target):
     for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i]!, lo), hi);
     return { shape: a.shape, data: roundF16(y) };
   }
+  if (n.relu && Number.isNaN(n.out.scale)) for (let i = 0; i < y.length; i++) if (y[i]! < 0) y[i] = 0;
   return { shape: a.shape, data: quantizeFloat(y, n.out, t, n.qmin, n.qmax) };
 }
 
@@ -373,6 +385,26 @@ function runFloat(n: DeployNode & { op: 'float' }, ins: (Value | undefined)[], t
  * runGraph(graph, pixels, [1, 3, 32, 32], loadTarget('x86-onnxruntime')).get('logits')
  */
 export function runGraph(g: DeployGraph, x: Float32Array, shape: number[], t: Target, hook?: ExecHook): Map<string, Value> {
+  calibration = null;
+  return run(g, x, shape, t, hook);
+}
+
+/**
+ * Calibration run (fake-quant, float): points whose scale is NaN record the float range reaching them and
+ * pass the value on unquantized.
+ * @returns the range per uncalibrated point (accumulated into `into`)
+ */
+export function calibrateGraph(g: DeployGraph, x: Float32Array, shape: number[], t: Target, into: Map<QPoint, { lo: number; hi: number }>): void {
+  if (t.execution !== 'fake-quant') throw new UsageError(`calibration runs under a fake-quant target, not '${t.id}'`);
+  calibration = into;
+  try {
+    run(g, x, shape, t);
+  } finally {
+    calibration = null;
+  }
+}
+
+function run(g: DeployGraph, x: Float32Array, shape: number[], t: Target, hook?: ExecHook): Map<string, Value> {
   if (numel(shape) !== x.length) throw new UsageError(`Expected ${numel(shape)} input values for shape [${shape.join(', ')}] but received ${x.length}`);
   const env = new Map<string, Value>();
   env.set(g.input.name, { shape, data: x });

@@ -16,11 +16,18 @@ export interface QPoint {
   scale: number;
   zeroPoint: number;
   dtype: CodeType;
+  /** a narrower code range than the container's (a 4-bit QAT activation grid: [0, 15]) */
+  range?: [number, number];
 }
 
 /** The clamp range of a code type. */
 export function codeRange(t: CodeType): [number, number] {
   return t === 'uint8' ? [0, 255] : [-128, 127];
+}
+
+/** The codes a point may hold: its grid range, else the container's. */
+export function pointRange(p: QPoint): [number, number] {
+  return p.range ?? codeRange(p.dtype);
 }
 
 /** Weights on their grid: `w[oc][k]` in an int8 (or uint8) container with per-channel scale and zero point. */
@@ -58,6 +65,8 @@ export interface QConvNode extends Base {
   /** output clamp in codes (ReLU: qmin = zero point; ReLU6: qmax) */
   qmin: number;
   qmax: number;
+  /** the fused activation (used by calibration and export) */
+  relu?: boolean;
 }
 export interface QGemmNode extends Base {
   op: 'qgemm';
@@ -70,7 +79,7 @@ export interface QGemmNode extends Base {
   qmin: number;
   qmax: number;
 }
-export interface QAddNode extends Base { op: 'qadd'; aQ: QPoint; bQ: QPoint; out: QPoint; qmin: number; qmax: number }
+export interface QAddNode extends Base { op: 'qadd'; aQ: QPoint; bQ: QPoint; out: QPoint; qmin: number; qmax: number; relu?: boolean }
 export interface QGapNode extends Base { op: 'qgap'; inQ: QPoint; out: QPoint }
 export interface QMaxPoolNode extends Base { op: 'qmaxpool'; kernel: [number, number]; strides: [number, number]; pads: [number, number, number, number] }
 /** Shape-only ops on any value (codes or float): Flatten (axis) or Reshape (target shape, 0 and -1 as ONNX). */

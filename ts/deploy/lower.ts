@@ -26,15 +26,17 @@ type ClampMap = (p: QPoint, q: number) => number;
 function retype(to: CodeType): { point: PointMap; clamp: ClampMap } {
   const shift = (p: QPoint): number => (p.dtype === to ? 0 : to === 'int8' ? -128 : 128);
   return {
-    point: (p) => ({ scale: p.scale, zeroPoint: p.zeroPoint + shift(p), dtype: to }),
+    point: (p) => ({ scale: p.scale, zeroPoint: p.zeroPoint + shift(p), dtype: to, ...(p.range ? { range: [p.range[0] + shift(p), p.range[1] + shift(p)] as [number, number] } : {}) }),
     clamp: (p, q) => q + shift(p),
   };
 }
 
 function symmetric(): { point: PointMap; clamp: ClampMap } {
   const point = (p: QPoint): QPoint => {
-    const [lo, hi] = codeRange(p.dtype);
+    const [lo, hi] = p.range ?? codeRange(p.dtype);
     const m = Math.max(hi - p.zeroPoint, p.zeroPoint - lo);
+    // a sub-8-bit grid keeps its step: codes (q − z) stay integers in [lo − z, hi − z]
+    if (p.range && hi - lo < 255) return { scale: p.scale, zeroPoint: 0, dtype: 'int8', range: [Math.max(-128, lo - p.zeroPoint), Math.min(127, hi - p.zeroPoint)] };
     return { scale: Math.fround((p.scale * m) / 127), zeroPoint: 0, dtype: 'int8' };
   };
   return {
@@ -43,6 +45,7 @@ function symmetric(): { point: PointMap; clamp: ClampMap } {
       const [lo, hi] = codeRange(p.dtype);
       if (q <= lo) return -128;
       if (q >= hi) return 127;
+      if (p.range && p.range[1] - p.range[0] < 255) return Math.min(127, Math.max(-128, q - p.zeroPoint));
       const s = point(p).scale;
       return Math.min(127, Math.max(-128, Math.round(((q - p.zeroPoint) * p.scale) / s)));
     },
@@ -72,6 +75,38 @@ function lowerWeights(w: QWeights, t: Target, layer: string, notes: { clamped: n
 }
 
 /**
+ * Sub-8-bit activation grids (a 4-bit QAT input quantizer: codes [0, 15]) in 8-bit runtimes: no runtime's conv /
+ * add / pool clamps its output to a 4-bit range, so the op writes an 8-bit "fine" point spanning exactly the grid's
+ * real range (s' = s·(hi − lo)/(cmax − cmin), the container's limits land on the grid's limits, so the saturation
+ * is the grid's clamp), then a DequantizeLinear → QuantizeLinear pair rounds onto the grid (equal to one rounding
+ * except at exact ties of the fine code). Quantize nodes onto a narrow grid clamp to its range themselves.
+ */
+function expandNarrowOutputs(nodes: DeployNode[]): { nodes: DeployNode[]; count: number } {
+  const out: DeployNode[] = [];
+  let count = 0;
+  for (const n of nodes) {
+    if ((n.op === 'qconv' || n.op === 'qadd' || n.op === 'qgap') && n.out.range) {
+      const [lo, hi] = n.out.range;
+      const [cmin, cmax] = codeRange(n.out.dtype);
+      if (lo !== cmin || hi !== cmax) {
+        const s = Math.fround((n.out.scale * (hi - lo)) / (cmax - cmin));
+        const fine: QPoint = { scale: s, zeroPoint: cmin + Math.round(((n.out.zeroPoint - lo) * n.out.scale) / s), dtype: n.out.dtype };
+        const codes = n.outputs[0]!, fineName = `${codes}:fine`, deq = `${codes}:fine_dq`;
+        const relu = n.op !== 'qgap' && n.relu === true;
+        const moved = n.op === 'qgap' ? { ...n, out: fine, outputs: [fineName] } : { ...n, out: fine, outputs: [fineName], qmin: relu ? fine.zeroPoint : cmin, qmax: cmax };
+        out.push(moved);
+        out.push({ op: 'dequantize', name: `${n.name}.fine_dequant`, inputs: [fineName], outputs: [deq], q: fine });
+        out.push({ op: 'quantize', name: `${n.name}.grid_quant`, inputs: [deq], outputs: [codes], q: n.out });
+        count++;
+        continue;
+      }
+    }
+    out.push(n);
+  }
+  return { nodes: out, count };
+}
+
+/**
  * Returns a copy of the graph lowered to the target's code type, symmetry and weight range.
  * @param g the graph (not modified)
  * @param t the target
@@ -83,6 +118,9 @@ function lowerWeights(w: QWeights, t: Target, layer: string, notes: { clamped: n
 export function lowerForTarget(g: DeployGraph, t: Target): DeployGraph {
   const conversions = [...g.conversions];
   if (t.execution !== 'integer') return { ...g, conversions };
+  const ex = expandNarrowOutputs(g.nodes);
+  if (ex.count) conversions.push(`${ex.count} sub-8-bit activation outputs written at an 8-bit point spanning the grid's range, then rounded onto the grid (DequantizeLinear → QuantizeLinear)`);
+  g = { ...g, nodes: ex.nodes };
   const m = t.activations === 'int8-symmetric' ? symmetric() : retype(t.activations === 'uint8' ? 'uint8' : 'int8');
   const notes = { clamped: 0, recentred: 0 };
   let changedType = 0, asym = 0;
