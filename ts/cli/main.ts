@@ -7,6 +7,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf, oneLine } from '../util/errors.ts';
 import { setQuiet } from '../util/progress.ts';
 import { collectInfo, renderInfo } from './info.ts';
+import { registerRunCommand } from './run.ts';
+import { registerStatusCommand } from './status.ts';
+import { registerMergeCommand } from './merge.ts';
+import { registerReportCommand } from './report.ts';
 import { registerDataCommands } from './data.ts';
 import { registerInspectCommand } from './inspect.ts';
 import { registerRequantCommand } from './requant.ts';
@@ -44,6 +48,10 @@ export function buildProgram(): Command {
     });
 
   registerDataCommands(program);
+  registerRunCommand(program);
+  registerStatusCommand(program);
+  registerMergeCommand(program);
+  registerReportCommand(program);
   registerInspectCommand(program);
   registerRequantCommand(program);
   registerPreprocessCommand(program);
