@@ -58,26 +58,33 @@ export class SGD {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
+    // One pass per parameter, no temporaries; Math.fround where the former loops stored into
+    // Float32Arrays, so the numbers are bit-identical to torch's float32 sequence as before.
+    const f = Math.fround;
+    const { lr, momentum, dampening, nesterov } = this;
     for (const group of this.groups) {
       const wd = group.weightDecay ?? this.weightDecay;
       for (const p of group.params) {
         if (!p.grad) continue;
         const pd = p.data;
         const gd = p.grad.contiguous().data;
-        const g = new Float32Array(gd.length);
-        for (let i = 0; i < g.length; i++) g[i] = wd !== 0 ? gd[i]! + wd * pd[i]! : gd[i]!;
-        if (this.momentum !== 0) {
-          let buf = this.buffers.get(p);
-          if (!buf) {
-            buf = g.slice();
-            this.buffers.set(p, buf);
-          } else {
-            for (let i = 0; i < g.length; i++) buf[i] = this.momentum * buf[i]! + (1 - this.dampening) * g[i]!;
-          }
-          if (this.nesterov) for (let i = 0; i < g.length; i++) g[i] = g[i]! + this.momentum * buf[i]!;
-          else g.set(buf);
+        const n = pd.length;
+        if (momentum === 0) {
+          for (let i = 0; i < n; i++) pd[i] = pd[i]! - lr * f(wd !== 0 ? gd[i]! + wd * pd[i]! : gd[i]!);
+          continue;
         }
-        for (let i = 0; i < pd.length; i++) pd[i] = pd[i]! - this.lr * g[i]!;
+        let buf = this.buffers.get(p);
+        const first = !buf;
+        if (!buf) {
+          buf = new Float32Array(n);
+          this.buffers.set(p, buf);
+        }
+        for (let i = 0; i < n; i++) {
+          const g = f(wd !== 0 ? gd[i]! + wd * pd[i]! : gd[i]!);
+          const b = first ? g : f(momentum * buf[i]! + (1 - dampening) * g);
+          buf[i] = b;
+          pd[i] = pd[i]! - lr * (nesterov ? f(g + momentum * b) : b);
+        }
       }
     }
   }

@@ -115,6 +115,21 @@ describe('nn/SGD', () => {
     opt.zeroGrad();
     assert.equal(p.grad, null);
     assert.throws(() => new SGD([p], { lr: -1 }), /lr/);
+  });
+
+  it('matches hand-computed updates with plain momentum + dampening, and without momentum', () => {
+    const p = ag.param(Tensor.from([1]));
+    const opt = new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.1 });
+    p.grad = Tensor.from([0.5]);
+    opt.step(); // buf = g = 0.5 (no dampening on the first step); p = 1 − 0.05
+    assert.equal(p.data[0], Math.fround(0.95));
+    opt.step(); // buf = 0.9·0.5 + 0.9·0.5 = 0.9; p = 0.95 − 0.09
+    assert.ok(Math.abs(p.data[0]! - 0.86) < 1e-6);
+    const q = ag.param(Tensor.from([2, -4]));
+    const plain = new SGD([q], { lr: 0.1, weightDecay: 0.5 });
+    q.grad = Tensor.from([1, 0]);
+    plain.step(); // g = grad + 0.5·q = [2, −2]
+    assert.deepEqual(q.toArray(), [Math.fround(1.8), Math.fround(-3.8)]);
     assert.throws(() => new SGD([p], { lr: 0.1, nesterov: true }), /Nesterov/);
   });
 });
