@@ -187,11 +187,13 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
       const train = c.ds.split(c.ds.trainSplit!);
       prog.cellStart(trainSteps(p.fp, train.length));
       const t = performance.now();
+      const cpu0 = process.cpuUsage();
       store.claim(unit.id);
       const r: ProducedModel = await trainFp(unit.arch, c.ds, p.fp, p.seed, () => prog.cellTick());
       const secs = (performance.now() - t) / 1000;
-      store.putModel({ id: unit.id, arch: unit.arch, method: unit.method, bits: unit.bits, config, configHash: hash, seed: p.seed, record: { ...r.record, [NC_REASON_KEY]: r.ncReason }, nc: r.nc, versions: c.versions, commit: c.versions.commit ?? null, seconds: secs }, r.checkpoint);
-      prog.line(`${unit.id}: trained in ${secs.toFixed(1)} s${r.nc ? ` (NC: ${r.ncReason})` : ''}`);
+      const cpuSeconds = cpuSince(cpu0);
+      store.putModel({ id: unit.id, arch: unit.arch, method: unit.method, bits: unit.bits, config, configHash: hash, seed: p.seed, record: { ...r.record, [NC_REASON_KEY]: r.ncReason }, nc: r.nc, versions: c.versions, commit: c.versions.commit ?? null, seconds: secs, cpuSeconds }, r.checkpoint);
+      prog.line(`${unit.id}: trained in ${secs.toFixed(1)} s (${cpuSeconds.toFixed(1)} CPU s)${r.nc ? ` (NC: ${r.ncReason})` : ''}`);
       loaded = r.nc ? null : r;
       bytes = r.checkpoint;
       nc = r.nc;
@@ -224,11 +226,13 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
     const train = c.ds.split(c.ds.trainSplit!);
     prog.cellStart(trainSteps(p.qat, train.length));
     const t = performance.now();
+    const cpu0 = process.cpuUsage();
     store.claim(unit.id);
     const r = await quantizeForGrid({ fp: fp.loaded, fpBytes: fp.bytes, arch: unit.arch, method: unit.method, bits: unit.bits, budget: p.qat, seed: p.seed, dataset: c.ds, onStep: () => prog.cellTick() });
     const secs = (performance.now() - t) / 1000;
-    store.putModel({ id: unit.id, arch: unit.arch, method: unit.method, bits: unit.bits, config, configHash: hash, seed: p.seed, record: { ...r.record, [NC_REASON_KEY]: r.ncReason }, nc: r.nc, versions: c.versions, commit: c.versions.commit ?? null, seconds: secs }, r.checkpoint);
-    prog.line(`${unit.id}: QAT in ${secs.toFixed(1)} s${r.nc ? ` (NC: ${r.ncReason})` : ''}`);
+    const cpuSeconds = cpuSince(cpu0);
+    store.putModel({ id: unit.id, arch: unit.arch, method: unit.method, bits: unit.bits, config, configHash: hash, seed: p.seed, record: { ...r.record, [NC_REASON_KEY]: r.ncReason }, nc: r.nc, versions: c.versions, commit: c.versions.commit ?? null, seconds: secs, cpuSeconds }, r.checkpoint);
+    prog.line(`${unit.id}: QAT in ${secs.toFixed(1)} s (${cpuSeconds.toFixed(1)} CPU s)${r.nc ? ` (NC: ${r.ncReason})` : ''}`);
     s = { unit, hash, loaded: r.nc && !r.checkpoint ? null : r, bytes: null, onnx: false, nc: r.nc, ncReason: r.ncReason, top1: null };
     summary.models.trained++;
   }
@@ -261,6 +265,7 @@ async function runCell(cell: Cell, st: ModelState, c: Ctx & { split: Split }): P
   }
   if (cell.target !== 'reference') throw invalidOption('--targets', 'reference (per-target evaluation arrives with the deployment issue #10)', cell.target);
   const t = performance.now();
+  const cpu0 = process.cpuUsage();
   // NC: decided from the clean cell (and the FP model's clean cell for a quantized model)
   let nc = st.nc;
   let ncReason = st.ncReason;
@@ -294,11 +299,18 @@ async function runCell(cell: Cell, st: ModelState, c: Ctx & { split: Split }): P
     if (cell.suite === 'clean' && st.nc) result = { ...result, nc: true, nc_reason: ncReason };
   }
   const secs = (performance.now() - t) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   store.putCell({
     id: cell.id, arch: st.unit.arch, method: st.unit.method, bits: st.unit.bits, suite: cell.suite, target: cell.target, config, configHash: hash,
-    seed: o.preset.seed, subset: result.subset ?? null, versions: c.versions, commit: c.versions.commit ?? null, result, seconds: secs,
+    seed: o.preset.seed, subset: result.subset ?? null, versions: c.versions, commit: c.versions.commit ?? null, result, seconds: secs, cpuSeconds,
   });
   summary.computed++;
-  prog.cellDone(cell.id, secs, nc && cell.suite !== 'clean' ? 'nc' : 'computed');
+  prog.cellDone(`${cell.id} (${cpuSeconds.toFixed(1)} CPU s)`, secs, nc && cell.suite !== 'clean' ? 'nc' : 'computed');
 }
 
+
+/** CPU seconds (user + system, all threads of the process) since `start`. */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}

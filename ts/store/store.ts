@@ -89,6 +89,8 @@ export interface CellRow {
   commit: string | null;
   result: Record<string, unknown>;
   seconds: number;
+  /** CPU seconds of the process (all threads) spent on the cell; null when not measured */
+  cpuSeconds?: number | null;
   finishedAt: string;
 }
 
@@ -106,6 +108,8 @@ export interface ModelRow {
   versions: Record<string, string | null>;
   commit: string | null;
   seconds: number;
+  /** CPU seconds of the process (all threads) spent training; null when not measured */
+  cpuSeconds?: number | null;
   finishedAt: string;
 }
 
@@ -122,12 +126,12 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE models (
   id TEXT PRIMARY KEY, arch TEXT NOT NULL, method TEXT NOT NULL, bits INTEGER NOT NULL,
   config TEXT NOT NULL, config_hash TEXT NOT NULL, seed INTEGER NOT NULL, record TEXT NOT NULL, nc INTEGER NOT NULL,
-  versions TEXT NOT NULL, git_commit TEXT, seconds REAL NOT NULL, finished_at TEXT NOT NULL, checkpoint BLOB
+  versions TEXT NOT NULL, git_commit TEXT, seconds REAL NOT NULL, cpu_seconds REAL, finished_at TEXT NOT NULL, checkpoint BLOB
 );
 CREATE TABLE cells (
   id TEXT PRIMARY KEY, arch TEXT NOT NULL, method TEXT NOT NULL, bits INTEGER NOT NULL, suite TEXT NOT NULL, target TEXT NOT NULL,
   config TEXT NOT NULL, config_hash TEXT NOT NULL, seed INTEGER NOT NULL, subset TEXT NOT NULL, versions TEXT NOT NULL,
-  git_commit TEXT, result TEXT NOT NULL, seconds REAL NOT NULL, finished_at TEXT NOT NULL
+  git_commit TEXT, result TEXT NOT NULL, seconds REAL NOT NULL, cpu_seconds REAL, finished_at TEXT NOT NULL
 );
 CREATE TABLE claims (id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL);
 `;
@@ -282,10 +286,10 @@ export class ResultStore {
         this.db.prepare('DELETE FROM claims WHERE id = ?').run(row.id);
         return false;
       }
-      this.db.prepare(`INSERT INTO cells (id, arch, method, bits, suite, target, config, config_hash, seed, subset, versions, git_commit, result, seconds, finished_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      this.db.prepare(`INSERT INTO cells (id, arch, method, bits, suite, target, config, config_hash, seed, subset, versions, git_commit, result, seconds, cpu_seconds, finished_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         row.id, row.arch, row.method, row.bits, row.suite, row.target, JSON.stringify(row.config), row.configHash, row.seed,
-        JSON.stringify(row.subset ?? null), JSON.stringify(row.versions), row.commit, JSON.stringify(row.result), row.seconds, new Date().toISOString(),
+        JSON.stringify(row.subset ?? null), JSON.stringify(row.versions), row.commit, JSON.stringify(row.result), row.seconds, row.cpuSeconds ?? null, new Date().toISOString(),
       );
       this.db.prepare('DELETE FROM claims WHERE id = ?').run(row.id);
       return true;
@@ -305,10 +309,10 @@ export class ResultStore {
         this.db.prepare('DELETE FROM claims WHERE id = ?').run(row.id);
         return false;
       }
-      this.db.prepare(`INSERT INTO models (id, arch, method, bits, config, config_hash, seed, record, nc, versions, git_commit, seconds, finished_at, checkpoint)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      this.db.prepare(`INSERT INTO models (id, arch, method, bits, config, config_hash, seed, record, nc, versions, git_commit, seconds, cpu_seconds, finished_at, checkpoint)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         row.id, row.arch, row.method, row.bits, JSON.stringify(row.config), row.configHash, row.seed, JSON.stringify(row.record), row.nc ? 1 : 0,
-        JSON.stringify(row.versions), row.commit, row.seconds, new Date().toISOString(), checkpoint ? Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength) : null,
+        JSON.stringify(row.versions), row.commit, row.seconds, row.cpuSeconds ?? null, new Date().toISOString(), checkpoint ? Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength) : null,
       );
       this.db.prepare('DELETE FROM claims WHERE id = ?').run(row.id);
       return true;
@@ -333,19 +337,19 @@ export class ResultStore {
       config: parseJson(this.file, `cell ${r.id as string} config`, r.config as string), configHash: r.config_hash as string, seed: r.seed as number,
       subset: parseJson(this.file, `cell ${r.id as string} subset`, r.subset as string), versions: parseJson(this.file, `cell ${r.id as string} versions`, r.versions as string),
       commit: (r.git_commit as string | null) ?? null, result: parseJson(this.file, `cell ${r.id as string} result`, r.result as string),
-      seconds: r.seconds as number, finishedAt: r.finished_at as string,
+      seconds: r.seconds as number, cpuSeconds: (r.cpu_seconds as number | null) ?? null, finishedAt: r.finished_at as string,
     }));
   }
 
   /** Every stored model's row (without the checkpoint bytes), ordered by id. */
   models(): ModelRow[] {
-    const rows = this.db.prepare('SELECT id, arch, method, bits, config, config_hash, seed, record, nc, versions, git_commit, seconds, finished_at FROM models ORDER BY id').all() as Record<string, unknown>[];
+    const rows = this.db.prepare('SELECT id, arch, method, bits, config, config_hash, seed, record, nc, versions, git_commit, seconds, cpu_seconds, finished_at FROM models ORDER BY id').all() as Record<string, unknown>[];
     return rows.map((r) => ({
       id: r.id as string, arch: r.arch as string, method: r.method as string, bits: r.bits as number,
       config: parseJson(this.file, `model ${r.id as string} config`, r.config as string), configHash: r.config_hash as string, seed: r.seed as number,
       record: parseJson(this.file, `model ${r.id as string} record`, r.record as string), nc: r.nc === 1,
       versions: parseJson(this.file, `model ${r.id as string} versions`, r.versions as string), commit: (r.git_commit as string | null) ?? null,
-      seconds: r.seconds as number, finishedAt: r.finished_at as string,
+      seconds: r.seconds as number, cpuSeconds: (r.cpu_seconds as number | null) ?? null, finishedAt: r.finished_at as string,
     }));
   }
 
@@ -393,8 +397,8 @@ export class ResultStore {
           out.modelsPresent++;
           continue;
         }
-        this.db.prepare(`INSERT INTO models (id, arch, method, bits, config, config_hash, seed, record, nc, versions, git_commit, seconds, finished_at, checkpoint)
-          VALUES (@id, @arch, @method, @bits, @config, @config_hash, @seed, @record, @nc, @versions, @git_commit, @seconds, @finished_at, @checkpoint)`).run(r);
+        this.db.prepare(`INSERT INTO models (id, arch, method, bits, config, config_hash, seed, record, nc, versions, git_commit, seconds, cpu_seconds, finished_at, checkpoint)
+          VALUES (@id, @arch, @method, @bits, @config, @config_hash, @seed, @record, @nc, @versions, @git_commit, @seconds, @cpu_seconds, @finished_at, @checkpoint)`).run(r);
         out.modelsAdded++;
       }
       for (const r of src.prepare('SELECT * FROM cells ORDER BY id').iterate() as Iterable<Record<string, unknown>>) {
@@ -404,8 +408,8 @@ export class ResultStore {
           out.cellsPresent++;
           continue;
         }
-        this.db.prepare(`INSERT INTO cells (id, arch, method, bits, suite, target, config, config_hash, seed, subset, versions, git_commit, result, seconds, finished_at)
-          VALUES (@id, @arch, @method, @bits, @suite, @target, @config, @config_hash, @seed, @subset, @versions, @git_commit, @result, @seconds, @finished_at)`).run(r);
+        this.db.prepare(`INSERT INTO cells (id, arch, method, bits, suite, target, config, config_hash, seed, subset, versions, git_commit, result, seconds, cpu_seconds, finished_at)
+          VALUES (@id, @arch, @method, @bits, @suite, @target, @config, @config_hash, @seed, @subset, @versions, @git_commit, @result, @seconds, @cpu_seconds, @finished_at)`).run(r);
         out.cellsAdded++;
       }
     })();
