@@ -99,6 +99,23 @@ static Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// f32Conv2dBackward(p, x, dy, w, dx|null, dw|null, db|null, backend)
+static Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string fn = "f32Conv2dBackward";
+  Conv2dParams p = conv_params(info, 0, fn + "(p)");
+  auto x = f32_arg(info, 1, fn + "(x)");
+  auto dy = f32_arg(info, 2, fn + "(dy)");
+  auto w = f32_arg(info, 3, fn + "(w)");
+  auto dx = f32_arg(info, 4, fn + "(dx)", true);
+  auto dw = f32_arg(info, 5, fn + "(dw)", true);
+  auto db = f32_arg(info, 6, fn + "(db)", true);
+  FloatBackend be = backend_arg(info, 7, fn + "(backend)");
+  check(env, f32_conv2d_bwd(p, x.first, x.second, dy.first, dy.second, w.first, w.second, dx.first, dx.second,
+                            dw.first, dw.second, db.first, db.second, be));
+  return env.Undefined();
+}
+
 static Napi::Value Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string fn = "f32Gemm";
@@ -235,6 +252,7 @@ void init_float(Napi::Env env, Napi::Object exports) {
   exports.Set("f32Conv2dForward", Napi::Function::New(env, Conv2dForward, "f32Conv2dForward"));
   exports.Set("f32Conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData, "f32Conv2dBackwardData"));
   exports.Set("f32Conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights, "f32Conv2dBackwardWeights"));
+  exports.Set("f32Conv2dBackward", Napi::Function::New(env, Conv2dBackward, "f32Conv2dBackward"));
   exports.Set("f32Gemm", Napi::Function::New(env, Gemm, "f32Gemm"));
   exports.Set("f32BnStats", Napi::Function::New(env, BnStats, "f32BnStats"));
   exports.Set("f32BnApply", Napi::Function::New(env, BnApply, "f32BnApply"));

@@ -1,9 +1,10 @@
-// The optimised elementwise paths of the float engine against plain reference loops:
-// broadcasting add/sub/mul/div over trailing runs (per-channel normalisation, biases) on awkward
+// The optimised paths of the float engine against their references: conv2d's combined backward call
+// against the two separate calls (bitwise, every backend, awkward geometries), and
+// elementwise broadcasting add/sub/mul/div over trailing runs (per-channel normalisation, biases) on awkward
 // shapes, both operand orders, and their gradients; Tensor.empty's contract. Exact equality: the
 // fast paths do the same float64-then-float32 arithmetic as the references.
 import assert from 'node:assert/strict';
-import { Tensor, broadcastIndex, broadcastShapes } from '../../ts/tensor/index.ts';
+import { Tensor, broadcastIndex, broadcastShapes, conv2dBackward, conv2dBackwardData, conv2dBackwardWeights, conv2dGeometry, floatInfo, type Conv2dOptions, type FloatBackendName } from '../../ts/tensor/index.ts';
 import * as ag from '../../ts/autograd/index.ts';
 import { Rng } from '../../ts/util/rng.ts';
 
@@ -79,5 +80,50 @@ describe('parity/float-fast-paths: optimised elementwise paths vs reference loop
     a.data.fill(2);
     assert.notEqual(a.data.buffer, b.data.buffer);
     assert.throws(() => Tensor.empty([-1]), /shape/);
+  });
+});
+
+describe('parity/float-fast-paths: conv2d backward in one native call', () => {
+  const rng = new Rng(41);
+  const cases: { x: number[]; w: number[]; o: Conv2dOptions; bias: boolean }[] = [
+    { x: [2, 3, 7, 9], w: [5, 3, 3, 3], o: { padding: 1 }, bias: true },
+    { x: [1, 4, 8, 8], w: [4, 1, 3, 3], o: { padding: 1, groups: 4 }, bias: false }, // depthwise
+    { x: [3, 6, 11, 10], w: [4, 3, 2, 3], o: { stride: [2, 3], padding: [1, 0], groups: 2 }, bias: true },
+    { x: [2, 2, 9, 9], w: [3, 2, 3, 3], o: { dilation: 2, padding: 2 }, bias: false },
+    { x: [1, 2, 6, 6], w: [2, 2, 3, 3], o: { stride: 3, padding: 1 }, bias: true }, // negative effective right padding
+    { x: [4, 16, 8, 8], w: [32, 16, 1, 1], o: { stride: 2 }, bias: false }, // projection shortcut
+  ];
+  const backends: FloatBackendName[] = floatInfo().available.includes('dnnl') ? ['ref', 'dnnl', 'auto'] : ['ref', 'auto'];
+  for (const c of cases)
+    for (const be of backends)
+      it(`${JSON.stringify(c.x)} * ${JSON.stringify(c.w)} ${JSON.stringify(c.o)} bias=${c.bias} on ${be}: = the two separate calls`, () => {
+        const g = conv2dGeometry(c.x, c.w, c.o);
+        const x = Tensor.randn(c.x, rng);
+        const w = Tensor.randn(c.w, rng);
+        const [oh, ow] = [Math.floor((g.h + 2 * g.padH - g.dilationH * (g.kh - 1) - 1) / g.strideH) + 1, Math.floor((g.w + 2 * g.padW - g.dilationW * (g.kw - 1) - 1) / g.strideW) + 1];
+        const dy = Tensor.randn([g.n, g.cout, oh, ow], rng);
+        const sepDx = conv2dBackwardData(g, dy, w, be);
+        const sepW = conv2dBackwardWeights(g, x, dy, c.bias, be);
+        const all = conv2dBackward(g, x, dy, w, { dx: true, dw: true, db: c.bias }, be);
+        assert.deepEqual(Array.from(all.dx!.data), Array.from(sepDx.data));
+        assert.deepEqual(Array.from(all.dw!.data), Array.from(sepW.dw.data));
+        if (c.bias) assert.deepEqual(Array.from(all.db!.data), Array.from(sepW.db!.data));
+        const onlyDx = conv2dBackward(g, x, dy, w, { dx: true, dw: false, db: false }, be);
+        assert.equal(onlyDx.dw, null);
+        assert.deepEqual(Array.from(onlyDx.dx!.data), Array.from(sepDx.data));
+        const onlyW = conv2dBackward(g, x, dy, w, { dx: false, dw: true, db: c.bias }, be);
+        assert.equal(onlyW.dx, null);
+        assert.deepEqual(Array.from(onlyW.dw!.data), Array.from(sepW.dw.data));
+        if (c.bias) {
+          const onlyB = conv2dBackward(g, x, dy, w, { dx: false, dw: false, db: true }, be);
+          assert.equal(onlyB.dw, null);
+          assert.deepEqual(Array.from(onlyB.db!.data), Array.from(sepW.db!.data));
+        }
+      });
+
+  it('checks shapes before the native call', () => {
+    const g = conv2dGeometry([1, 2, 4, 4], [3, 2, 3, 3], {});
+    assert.throws(() => conv2dBackward(g, Tensor.zeros([1, 2, 4, 4]), Tensor.zeros([1, 3, 3, 3]), Tensor.zeros([3, 2, 3, 3]), { dx: true, dw: true, db: false }), /dy/);
+    assert.throws(() => conv2dBackward(g, Tensor.zeros([1, 2, 5, 4]), Tensor.zeros([1, 3, 2, 2]), Tensor.zeros([3, 2, 3, 3]), { dx: true, dw: true, db: false }), /for x/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { invalidOption } from '../util/errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { conv2dBackwardData, conv2dBackwardWeights, conv2dForward, conv2dGeometry, type Conv2dOptions } from '../tensor/float-kernels.ts';
+import { conv2dBackward, conv2dForward, conv2dGeometry, type Conv2dOptions } from '../tensor/float-kernels.ts';
 import { needsGrad, record } from './graph.ts';
 
 /**
@@ -23,9 +23,8 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const y = conv2dForward(x, w, b, opts);
   const inputs = b ? [x, w, b] : [x, w];
   return record('conv2d', inputs, y, (gy) => {
-    const dx = needsGrad(x) ? conv2dBackwardData(g, gy, w) : null;
-    const wantW = needsGrad(w) || (b !== null && needsGrad(b));
-    const { dw, db } = wantW ? conv2dBackwardWeights(g, x, gy, b !== null && needsGrad(b)) : { dw: null, db: null };
+    // one native call for both gradients (dy reordered once)
+    const { dx, dw, db } = conv2dBackward(g, x, gy, w, { dx: needsGrad(x), dw: needsGrad(w), db: b !== null && needsGrad(b) });
     return b ? [dx, dw, db] : [dx, dw];
   });
 }

@@ -34,6 +34,8 @@ export interface FloatNative {
   f32Conv2dForward(p: Conv2dGeometry, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, backend: FloatBackendName): void;
   f32Conv2dBackwardData(p: Conv2dGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array, backend: FloatBackendName): void;
   f32Conv2dBackwardWeights(p: Conv2dGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, backend: FloatBackendName): void;
+  /** Both gradients in one call (dy reordered once); null outputs are skipped, db needs dw. */
+  f32Conv2dBackward(p: Conv2dGeometry, x: Float32Array, dy: Float32Array, w: Float32Array, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, backend: FloatBackendName): void;
   f32Gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number, backend: FloatBackendName): void;
   /** Per-channel mean and biased variance of x [n, c, hw]. */

@@ -171,6 +171,25 @@ export function conv2dBackwardWeights(g: Conv2dGeometry, x: Tensor, dy: Tensor, 
 }
 
 /**
+ * dx and/or dw (+ db) of conv2d in one native call: dy is reordered once for both library
+ * primitives (the autograd rule's path; same numbers as the two calls above).
+ * @throws UsageError when shapes do not match the geometry
+ */
+export function conv2dBackward(g: Conv2dGeometry, x: Tensor, dy: Tensor, w: Tensor, want: { dx: boolean; dw: boolean; db: boolean }, backend?: FloatBackendName): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
+  const [oh, ow] = conv2dOutSize(g);
+  expectShape('x', x, [g.n, g.cin, g.h, g.w]);
+  expectShape('dy', dy, [g.n, g.cout, oh, ow]);
+  expectShape('w', w, [g.cout, g.cin / g.groups, g.kh, g.kw]);
+  const be = backend === undefined ? defaultBackend : checkBackend(backend);
+  const wantW = want.dw || want.db;
+  const dx = want.dx ? Tensor.empty([g.n, g.cin, g.h, g.w]) : null;
+  const dw = wantW ? Tensor.zeros([g.cout, g.cin / g.groups, g.kh, g.kw]) : null;
+  const db = want.db ? Tensor.zeros([g.cout]) : null;
+  if (dx || dw) native().f32Conv2dBackward(g, x.contiguous().data, dy.contiguous().data, w.contiguous().data, dx ? dx.data : null, dw ? dw.data : null, db ? db.data : null, be);
+  return { dx, dw: want.dw ? dw : null, db };
+}
+
+/**
  * C = op(A) · op(B) for 2-d tensors, op = transpose when asked (not recorded).
  * @param a [M, K] (or [K, M] with transA)
  * @param b [K, N] (or [N, K] with transB)

@@ -54,6 +54,11 @@ Status f32_conv2d_bwd_data(const Conv2dParams& p, const float* dy, size_t dy_len
 Status f32_conv2d_bwd_weights(const Conv2dParams& p, const float* x, size_t x_len, const float* dy, size_t dy_len,
                               float* dw, size_t dw_len, float* db, size_t db_len, FloatBackend be);
 // Row-major GEMM with leading dimensions; lengths are those of the buffers as passed.
+// Both gradients of a convolution in one call (dy is reordered once for the two library primitives);
+// dx, dw and db may each be null (db needs dw). Same results as the two calls above.
+Status f32_conv2d_bwd(const Conv2dParams& p, const float* x, size_t x_len, const float* dy, size_t dy_len,
+                      const float* w, size_t w_len, float* dx, size_t dx_len, float* dw, size_t dw_len, float* db,
+                      size_t db_len, FloatBackend be);
 Status f32_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                 size_t a_len, int64_t lda, const float* b, size_t b_len, int64_t ldb, float beta, float* c,
                 size_t c_len, int64_t ldc, FloatBackend be);
@@ -70,6 +75,8 @@ void f32_gemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
 Status f32_conv2d_fwd_dnnl(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y);
 Status f32_conv2d_bwd_data_dnnl(const Conv2dParams& p, const float* dy, const float* w, float* dx);
 Status f32_conv2d_bwd_weights_dnnl(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db);
+Status f32_conv2d_bwd_dnnl(const Conv2dParams& p, const float* x, const float* dy, const float* w, float* dx,
+                           float* dw, float* db);
 Status f32_gemm_dnnl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 Status f32_gemm_openblas(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -145,34 +145,88 @@ Status f32_conv2d_bwd_data_dnnl(const Conv2dParams& p, const float* dy, const fl
   }
 }
 
+namespace {
+
+// The backward-weights primitive descriptor of a geometry (the forward one as its hint).
+dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd(const ConvMds& m, bool with_bias) {
+  using namespace dnnl;
+  auto hint = fwd_pd(m, with_bias);
+  auto d = with_bias ? convolution_backward_weights::desc(algorithm::convolution_direct, m.src_a, m.wei_a, m.bias,
+                                                          m.dst_a, m.strides, m.dilates, m.pad_l, m.pad_r)
+                     : convolution_backward_weights::desc(algorithm::convolution_direct, m.src_a, m.wei_a, m.dst_a,
+                                                          m.strides, m.dilates, m.pad_l, m.pad_r);
+  return convolution_backward_weights::primitive_desc(d, cpu_engine(), hint);
+}
+
+// Runs backward-weights with dy already in `dy_mem` (any layout: reordered when the primitive wants another).
+void run_bwd_weights(const ConvMds& m, const dnnl::convolution_backward_weights::primitive_desc& pd, const float* x,
+                     memory dy_mem, float* dw, float* db, dnnl::stream& s) {
+  Output dwo(pd.diff_weights_desc(), m.wei, dw);
+  memory dy_in = dy_mem;
+  if (pd.diff_dst_desc() != dy_mem.get_desc()) {
+    dy_in = memory(pd.diff_dst_desc(), cpu_engine());
+    dnnl::reorder(dy_mem, dy_in).execute(s, dy_mem, dy_in);
+  }
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, input(pd.src_desc(), m.src, x, s)},
+                                       {DNNL_ARG_DIFF_DST, dy_in},
+                                       {DNNL_ARG_DIFF_WEIGHTS, dwo.mem}};
+  std::unique_ptr<Output> dbo;
+  if (db) {
+    dbo = std::make_unique<Output>(pd.diff_bias_desc(), m.bias, db);
+    args.insert({DNNL_ARG_DIFF_BIAS, dbo->mem});
+  }
+  dnnl::convolution_backward_weights(pd).execute(s, args);
+  dwo.finish(s);
+  if (dbo) dbo->finish(s);
+}
+
+}  // namespace
+
 Status f32_conv2d_bwd_weights_dnnl(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db) {
   AsyncSignalsBlocked guard;
   try {
-    using namespace dnnl;
     ConvMds m = conv_mds(p);
-    auto hint = fwd_pd(m, db != nullptr);
-    auto d = db ? convolution_backward_weights::desc(algorithm::convolution_direct, m.src_a, m.wei_a, m.bias, m.dst_a,
-                                                     m.strides, m.dilates, m.pad_l, m.pad_r)
-                : convolution_backward_weights::desc(algorithm::convolution_direct, m.src_a, m.wei_a, m.dst_a,
-                                                     m.strides, m.dilates, m.pad_l, m.pad_r);
-    convolution_backward_weights::primitive_desc pd(d, cpu_engine(), hint);
+    auto pd = bwd_weights_pd(m, db != nullptr);
     dnnl::stream s(cpu_engine());
-    Output dwo(pd.diff_weights_desc(), m.wei, dw);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, input(pd.src_desc(), m.src, x, s)},
-                                         {DNNL_ARG_DIFF_DST, input(pd.diff_dst_desc(), m.dst, dy, s)},
-                                         {DNNL_ARG_DIFF_WEIGHTS, dwo.mem}};
-    std::unique_ptr<Output> dbo;
-    if (db) {
-      dbo = std::make_unique<Output>(pd.diff_bias_desc(), m.bias, db);
-      args.insert({DNNL_ARG_DIFF_BIAS, dbo->mem});
-    }
-    convolution_backward_weights(pd).execute(s, args);
-    dwo.finish(s);
-    if (dbo) dbo->finish(s);
+    run_bwd_weights(m, pd, x, input(pd.diff_dst_desc(), m.dst, dy, s), dw, db, s);
     s.wait();
     return Status::Ok();
   } catch (const dnnl::error& e) {
     return dnnl_error("f32_conv2d_bwd_weights_dnnl", e);
+  }
+}
+
+// Both gradients in one call: dy is reordered into the primitives' layout once and feeds
+// backward-data and backward-weights (they want the same blocked layout in practice; a differing
+// one is reordered from the first).
+Status f32_conv2d_bwd_dnnl(const Conv2dParams& p, const float* x, const float* dy, const float* w, float* dx,
+                           float* dw, float* db) {
+  AsyncSignalsBlocked guard;
+  try {
+    using namespace dnnl;
+    ConvMds m = conv_mds(p);
+    dnnl::stream s(cpu_engine());
+    if (!dx) {
+      auto pd = bwd_weights_pd(m, db != nullptr);
+      run_bwd_weights(m, pd, x, input(pd.diff_dst_desc(), m.dst, dy, s), dw, db, s);
+      s.wait();
+      return Status::Ok();
+    }
+    auto hint = fwd_pd(m, false);
+    convolution_backward_data::desc d(algorithm::convolution_direct, m.src_a, m.wei_a, m.dst_a, m.strides, m.dilates,
+                                      m.pad_l, m.pad_r);
+    convolution_backward_data::primitive_desc pd(d, cpu_engine(), hint);
+    memory dy_mem = input(pd.diff_dst_desc(), m.dst, dy, s);
+    Output out(pd.diff_src_desc(), m.src, dx);
+    convolution_backward_data(pd).execute(s, {{DNNL_ARG_DIFF_DST, dy_mem},
+                                              {DNNL_ARG_WEIGHTS, input(pd.weights_desc(), m.wei, w, s)},
+                                              {DNNL_ARG_DIFF_SRC, out.mem}});
+    out.finish(s);
+    if (dw) run_bwd_weights(m, bwd_weights_pd(m, db != nullptr), x, dy_mem, dw, db, s);
+    s.wait();
+    return Status::Ok();
+  } catch (const dnnl::error& e) {
+    return dnnl_error("f32_conv2d_bwd_dnnl", e);
   }
 }
 
@@ -189,6 +243,9 @@ Status f32_conv2d_bwd_data_dnnl(const Conv2dParams&, const float*, const float*,
 }
 Status f32_conv2d_bwd_weights_dnnl(const Conv2dParams&, const float*, const float*, float*, float*) {
   return no_dnnl("f32_conv2d_bwd_weights_dnnl");
+}
+Status f32_conv2d_bwd_dnnl(const Conv2dParams&, const float*, const float*, const float*, float*, float*, float*) {
+  return no_dnnl("f32_conv2d_bwd_dnnl");
 }
 
 #endif

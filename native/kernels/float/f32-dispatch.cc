@@ -182,6 +182,29 @@ Status f32_conv2d_bwd_weights(const Conv2dParams& p, const float* x, size_t x_le
   return Status::Ok();
 }
 
+Status f32_conv2d_bwd(const Conv2dParams& p, const float* x, size_t x_len, const float* dy, size_t dy_len,
+                      const float* w, size_t w_len, float* dx, size_t dx_len, float* dw, size_t dw_len, float* db,
+                      size_t db_len, FloatBackend be) {
+  const char* fn = "f32_conv2d_bwd";
+  QRB_TRY(conv2d_check(p));
+  QRB_TRY(check_backend(fn, be, true));
+  QRB_TRY(check_len(fn, "x", x, x_len, p.x_size()));
+  QRB_TRY(check_len(fn, "dy", dy, dy_len, p.y_size()));
+  QRB_TRY(check_len(fn, "w", w, w_len, p.w_size()));
+  if (dx) QRB_TRY(check_len(fn, "dx", dx, dx_len, p.x_size()));
+  if (dw) QRB_TRY(check_len(fn, "dw", dw, dw_len, p.w_size()));
+  if (db && !dw) return Status::Error(std::string(fn) + "(db): the bias gradient needs dw too");
+  if (db) QRB_TRY(check_len(fn, "db", db, db_len, size_t(p.cout)));
+  if (!dx && !dw) return Status::Ok();
+  if (be == FloatBackend::dnnl) return f32_conv2d_bwd_dnnl(p, x, dy, w, dx, dw, db);
+  if (be == FloatBackend::automatic && float_conv_backend() == FloatBackend::dnnl &&
+      f32_conv2d_bwd_dnnl(p, x, dy, w, dx, dw, db).ok)
+    return Status::Ok();
+  if (dx) f32_conv2d_bwd_data_ref(p, dy, w, dx);
+  if (dw) f32_conv2d_bwd_weights_ref(p, x, dy, dw, db);
+  return Status::Ok();
+}
+
 Status f32_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                 size_t a_len, int64_t lda, const float* b, size_t b_len, int64_t ldb, float beta, float* c,
                 size_t c_len, int64_t ldc, FloatBackend be) {
