@@ -84,10 +84,26 @@ export function figureSpecs(d: ReportData, arch: string, target: string): Record
     data: { values: arRows(d, arch, target) },
     facet: { column: facet },
     spec: {
-      width: 220, height: 220,
+      width: 260, height: 240,
       layer: [
-        { mark: { type: 'line', point: true }, encoding: { x: { field: 'bits', type: 'ordinal', sort: bitsDomain, title: 'bit width' }, y: { field: 'ar', type: 'quantitative', title: 'accuracy under attack (%)', scale: { domain: [0, 100] } }, color: { field: 'attack', type: 'nominal', sort: attackDomain, title: 'attack' } } },
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'bits', type: 'ordinal', sort: bitsDomain }, y: { field: 'lo', type: 'quantitative', title: 'accuracy under attack (%)' }, y2: { field: 'hi' }, color: { field: 'attack', type: 'nominal', sort: attackDomain } } },
+        {
+          mark: { type: 'line', point: { size: 45 } },
+          encoding: {
+            x: { field: 'bits', type: 'ordinal', sort: bitsDomain, title: 'bit width', axis: { labelAngle: 0 } },
+            xOffset: { field: 'attack', type: 'nominal', sort: attackDomain },
+            y: { field: 'ar', type: 'quantitative', title: 'accuracy under attack (%)', scale: { domain: [0, 100] } },
+            color: { field: 'attack', type: 'nominal', sort: attackDomain, title: 'attack (95% interval)' },
+          },
+        },
+        {
+          mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.7 },
+          encoding: {
+            x: { field: 'bits', type: 'ordinal', sort: bitsDomain },
+            xOffset: { field: 'attack', type: 'nominal', sort: attackDomain },
+            y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' },
+            color: { field: 'attack', type: 'nominal', sort: attackDomain },
+          },
+        },
       ],
     },
     config: CONFIG,

@@ -26,7 +26,7 @@ import { QrobustError, UsageError } from '../util/errors.ts';
 const require = createRequire(import.meta.url);
 
 /** The schema version this build reads and writes. */
-export const STORE_SCHEMA_VERSION = 1;
+export const STORE_SCHEMA_VERSION = 2;
 /** The `format` value in `meta`. */
 export const STORE_FORMAT = 'qrobust-store';
 

@@ -54,10 +54,10 @@ describe('runner: result store', () => {
   it('an older schema is a named error and the file is not modified', () => {
     const f = join(dir, 'old.db');
     const db = new Database(f);
-    db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('format', 'qrobust-store'), ('schema_version', '0'); CREATE TABLE cells (id TEXT PRIMARY KEY, result TEXT);");
+    db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('format', 'qrobust-store'), ('schema_version', '1'); CREATE TABLE cells (id TEXT PRIMARY KEY, result TEXT);");
     db.close();
     const before = sha(f);
-    assert.throws(() => ResultStore.open(f, { create: true }), (e: unknown) => e instanceof StoreSchemaError && /schema version 0/.test(e.message) && /reads version 1/.test(e.message));
+    assert.throws(() => ResultStore.open(f, { create: true }), (e: unknown) => e instanceof StoreSchemaError && /schema version 1/.test(e.message) && /reads version 2/.test(e.message));
     assert.equal(sha(f), before);
   });
 
