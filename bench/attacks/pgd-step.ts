@@ -11,7 +11,7 @@
  * moves every changed pixel by exactly α and stays in the ball), warms up, then alternates the two
  * (so load swings on a shared machine hit both) and reports medians and the ratio of medians.
  *
- *   npx tsx bench/attacks/pgd-step.ts [--batch 64] [--reps 15] [--warmup 2] [--full] [--json]
+ *   npx tsx bench/attacks/pgd-step.ts [--batch 64] [--reps 15] [--warmup 2] [--full] [--model ckpt.safetensors] [--json]
  * --full also times a whole 20-step PGD-ℓ∞ attack (random start) and reports it per step.
  */
 import os from 'node:os';
@@ -23,6 +23,7 @@ import { resnet20 } from '../../ts/nn/index.ts';
 import { fromModule } from '../../ts/eval/attack-model.ts';
 import { PGD } from '../../ts/attacks/pgd.ts';
 import { ceLogitGrad } from '../../ts/attacks/base.ts';
+import { loadCheckpoint } from '../../ts/train/checkpoint.ts';
 
 function flag(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,7 +41,10 @@ setQuiet(true);
 
 const median = (a: number[]) => { const s = [...a].sort((p, q) => p - q); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
-const net = resnet20({ numClasses: 10, seed: 0 }).eval();
+// --model <ckpt.safetensors>: a trained checkpoint (e.g. the FP resnet20) instead of the seeded untrained resnet20
+const mi = process.argv.indexOf('--model');
+const ckpt = mi >= 0 ? process.argv[mi + 1] : undefined;
+const net = ckpt ? loadCheckpoint(ckpt).model.eval() : resnet20({ numClasses: 10, seed: 0 }).eval();
 const model = fromModule(net, { inputShape: [3, 32, 32], name: 'resnet20' });
 const rng = new Rng(1);
 const x = Float32Array.from({ length: batch * 3072 }, () => rng.uniform());
@@ -101,14 +105,14 @@ if (full) {
 const mb = median(tBase);
 const ms = median(tStep);
 const out = {
-  bench: 'attacks/pgd-step', model: 'resnet20', input: [3, 32, 32], batch, reps,
+  bench: 'attacks/pgd-step', model: ckpt ?? 'resnet20 (untrained, seed 0)', input: [3, 32, 32], batch, reps,
   fwd_bwd_ms: mb, pgd_step_ms: ms, ratio: ms / mb, full_attack_ms_per_step: fullPerStep,
   per_rep_ratio: tStep.map((v, i) => +(v / tBase[i]!).toFixed(3)),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', loadavg: os.loadavg().map((v) => +v.toFixed(2)), node: process.version },
 };
 if (json) console.log(JSON.stringify(out));
 else {
-  console.log(`resnet20 32x32, batch ${batch}, ${reps} alternating reps (${out.machine.cpus} × ${out.machine.model}, load ${out.machine.loadavg.join(' ')})`);
+  console.log(`${out.model} 32x32, batch ${batch}, ${reps} alternating reps (${out.machine.cpus} × ${out.machine.model}, load ${out.machine.loadavg.join(' ')})`);
   console.log(`  fwd+bwd (weights + input grads): median ${mb.toFixed(1)} ms`);
   console.log(`  one PGD-linf step (input grad only, checks included): median ${ms.toFixed(1)} ms`);
   if (fullPerStep !== null) console.log(`  full 20-step PGD-linf, per step: ${fullPerStep.toFixed(1)} ms`);
