@@ -24,6 +24,7 @@ import type { Module } from '../nn/module.ts';
 import { parseSeverities } from '../corrupt/suite.ts';
 import { formatSystematicTable } from '../systematic/suite.ts';
 import { loadModel, type LoadedModelMeta } from '../eval/load-model.ts';
+import { loadDeployModel } from '../deploy/model.ts';
 import { evaluateClean } from '../eval/clean.ts';
 import { evaluateSystematic } from '../eval/systematic.ts';
 import { evaluateCorruption } from '../eval/corruption.ts';
@@ -67,6 +68,7 @@ interface EvalFlags {
   transferTo?: string;
   perSample: boolean;
   testLimit?: string;
+  target?: string;
   seed: string;
   batch: string;
   threads?: string;
@@ -172,6 +174,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--save-adv <dir>', 'adversarial: write clean.npy, labels.npy and <attack>-<tier>.npy (float32 NCHW) here'))
     .addOption(new Option('--transfer-to <list>', 'adversarial: also classify the adversarial examples with these models (.safetensors / .onnx)'))
     .addOption(new Option('--no-per-sample', 'adversarial: leave the per-sample flags out of the JSON'))
+    .addOption(new Option('--target <id>', 'deployment target (targets/*.json, or a .json path): run the q-checkpoint / quantized ONNX model as that device does (docs/deploy.md)'))
     .addOption(new Option('--test-limit <N>', 'evaluate a seeded, stratified subset of N test images'))
     .addOption(new Option('--seed <S>', 'seed of the subset, the corruption draws and the attacks').default('0'))
     .addOption(new Option('--batch <B>', 'images per forward pass (adversarial: per attack batch)').default('128'))
@@ -186,7 +189,12 @@ export function registerEvalCommand(program: Command): void {
       if (!o.model) throw new UsageError('Expected a checkpoint (.safetensors) or an ONNX model (.onnx) for --model but received nothing');
       applyThreads(o.threads);
       if (o.json) setQuiet(true);
-      const { model, meta } = loadModel(o.model);
+      // --target (issue #10): the integer deploy model of that target, its preprocessing, its conversions recorded
+      if (o.target !== undefined && o.target !== 'reference' && suites.includes('adversarial')) throw invalidOption('--suite', `clean, systematic or corruption with --target ${o.target} (an integer model has no gradients; use --transfer-to)`, 'adversarial');
+      const dep = o.target === undefined ? null : await loadDeployModel(o.model, o.target, { data: o.data });
+      const { model, meta } = dep
+        ? { model: dep.module, meta: { kind: 'checkpoint' as const, numClasses: dep.meta.numClasses, inputSize: dep.meta.inputSize, classes: dep.meta.classes, data: dep.meta.data, preprocess: dep.meta.preprocess } }
+        : loadModel(o.model);
       const dataName = o.data ?? meta.data;
       if (dataName === null) throw new UsageError(`Expected --data for ${o.model}: an ONNX model does not record the data it was trained on`);
       const ds = await openDataset(dataName);
@@ -194,11 +202,11 @@ export function registerEvalCommand(program: Command): void {
       if (!ds.testSplit) throw new UsageError(`Expected a data set with a test split for --data but ${ds.name} has ${ds.splits.slice(0, 4).join(', ')}${ds.splits.length > 4 ? ', ...' : ''}`);
       const split = ds.split(ds.testSplit);
       const { indices, record } = selectSubset(split.labels, testLimit, seed, { split: ds.testSplit });
-      const ctx: EvalContext = { modelName: o.model, dataName: ds.name, indices, subset: record, seed, size: meta.inputSize, preprocess: meta.preprocess, batch };
+      const ctx: EvalContext = { modelName: o.model, dataName: ds.name, indices, subset: record, seed, size: meta.inputSize, preprocess: meta.preprocess, batch, target: dep?.target.id };
       const results: object[] = [];
       for (const suite of suites) {
         const { result, text } = await SUITE_RUNNERS[suite]({ model, meta, split, ctx, flags: o });
-        results.push(result);
+        results.push(dep ? { ...result, deploy: { conversions: dep.meta.conversions, calibration: dep.meta.calibration } } : result);
         if (!o.json) process.stdout.write(`${text}\n`);
       }
       if (o.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : { results })}\n`);

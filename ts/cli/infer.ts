@@ -15,11 +15,13 @@ import { evalInput } from '../data/batch.ts';
 import { loadModel } from '../eval/load-model.ts';
 import { parseIntFlag } from '../util/is.ts';
 import { moduleLogits } from '../eval/classify.ts';
+import { loadDeployModel } from '../deploy/model.ts';
 
 interface InferFlags {
   model?: string;
   input?: string;
   size?: string;
+  target?: string;
   json?: boolean;
 }
 
@@ -82,11 +84,14 @@ export function registerInferCommand(program: Command): void {
     .addOption(new Option('--model <ckpt|onnx>', 'checkpoint (.safetensors) written by qrobust train, or a float ONNX model taking [0, 1] NCHW pixels'))
     .addOption(new Option('--input <file>', 'an image (JPEG, PNG, ...) or a float32 NCHW .npy in [0, 1]'))
     .addOption(new Option('--size <S>', 'input size of an ONNX model whose spatial dimensions are symbolic'))
+    .addOption(new Option('--target <id>', 'deployment target (targets/*.json): logits of the integer model of a q-checkpoint / quantized ONNX model on that target'))
     .addOption(new Option('--json', 'print {"logits": [[...]], "top5": [[...]]}'))
     .action(async (o: InferFlags) => {
       if (!o.model) throw new UsageError('Expected a checkpoint for --model but received nothing');
       if (!o.input) throw new UsageError('Expected an image or .npy file for --input but received nothing');
-      const { model, meta } = loadModel(o.model, { size: o.size === undefined ? undefined : parseIntFlag('--size', o.size, 1, 4096) });
+      const size = o.size === undefined ? undefined : parseIntFlag('--size', o.size, 1, 4096);
+      const dep = o.target === undefined ? null : await loadDeployModel(o.model, o.target, { size });
+      const { model, meta } = dep ? { model: dep.module, meta: dep.meta } : loadModel(o.model, { size });
       const { x, n } = await inferInput(o.input, meta.inputSize, meta.preprocess);
       const { logits, numClasses: k } = moduleLogits(model, x, n, { size: meta.inputSize });
       const rows = Array.from({ length: n }, (_, i) => logits.subarray(i * k, (i + 1) * k));

@@ -20,6 +20,9 @@ import { registerTrainCommand } from './train.ts';
 import { registerEvalCommand } from './eval.ts';
 import { registerInferCommand } from './infer.ts';
 import { registerQuantizeCommand } from './quantize.ts';
+import { registerExportCommand } from './export.ts';
+import { registerParityCommand } from './parity.ts';
+import { registerProfileCommand } from './profile.ts';
 
 /** Writes exactly one JSON object to stdout. */
 export function printJson(obj: unknown): void {
@@ -60,6 +63,9 @@ export function buildProgram(): Command {
   registerEvalCommand(program);
   registerInferCommand(program);
   registerQuantizeCommand(program);
+  registerExportCommand(program);
+  registerParityCommand(program);
+  registerProfileCommand(program);
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
   return program;
