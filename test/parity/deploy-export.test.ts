@@ -13,7 +13,7 @@ import { resnet20 } from '../../ts/nn/models/resnet20.ts';
 import { prepareQat, freezeObservers, exportQuantParams } from '../../ts/quant/index.ts';
 import { convertQat } from '../../ts/deploy/convert.ts';
 import { lowerForTarget } from '../../ts/deploy/lower.ts';
-import { runGraph } from '../../ts/deploy/exec.ts';
+import { runGraph, setDeployKernels } from '../../ts/deploy/exec.ts';
 import { exportQuantizedOnnx } from '../../ts/formats/onnx-qexport.ts';
 import { encodeModel, decodeModel } from '../../ts/formats/onnx.ts';
 import { loadTarget } from '../../ts/targets/index.ts';
@@ -92,6 +92,28 @@ describe('deploy: QDQ export of QAT models vs onnxruntime-node (x86-onnxruntime)
       await s.release();
     });
   }
+
+  it('the fast integer kernels give the same codes as the reference kernels at every node, under every integer target', () => {
+    const { graph } = buildQatGraph('pact', 4);
+    const x = images(3, 5), shape = [3, 3, 32, 32];
+    for (const id of ['x86-onnxruntime', 'rpi4-tflite', 'rpi4-tflite-noxnnpack', 'rpi5-tflite', 'jetson-orin-tensorrt']) {
+      const t = loadTarget(id);
+      const g = lowerForTarget(graph, t);
+      const got: Value[][] = [];
+      for (const k of ['fast', 'reference'] as const) {
+        const prev = setDeployKernels(k);
+        const vals: Value[] = [];
+        try {
+          runGraph(g, x, shape, t, (_n, v) => vals.push(v));
+        } finally {
+          setDeployKernels(prev);
+        }
+        got.push(vals);
+      }
+      assert.equal(got[0]!.length, got[1]!.length);
+      got[0]!.forEach((v, i) => assert.deepEqual(v.data, got[1]![i]!.data, `${id}: node ${i} (${g.nodes[i]!.name})`));
+    }
+  });
 
   it('ORT runs the export fully integer: its optimised graph has QLinearConv / QLinearAdd / QLinearGlobalAveragePool and no float Conv or Add', async () => {
     const { graph } = buildQatGraph('lsq', 4);

@@ -16,9 +16,31 @@ import { QrobustError, UsageError } from '../util/errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { conv2dForward, matmul } from '../tensor/float-kernels.ts';
 import { conv2d, gemm, globalAvgPool, qadd, quantize, requantize, type Variant } from '../native/intq.ts';
+import { native } from '../native/binding.ts';
+import type { IntqFastPacked } from '../native/intq-fast.ts';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../formats/onnx.ts';
 import type { Target } from '../targets/index.ts';
 import { codeRange, numel, pointRange, type DeployGraph, type DeployNode, type QConvNode, type QGemmNode, type QPoint, type QWeights, type Value } from './ir.ts';
+
+/** Integer convolutions without an accumulator hazard run on the fast kernels (bit-identical to the reference). */
+let kernels: 'fast' | 'reference' = 'fast';
+const packed = new WeakMap<QWeights, IntqFastPacked>();
+
+/**
+ * Selects the kernels of integer convolutions: `fast` (ts/native/intq-fast.ts, packed once per weight tensor;
+ * the default) or `reference` (the scalar twins). Hazard emulation always uses the reference kernels.
+ * @param k the kernel set
+ * @returns the previous setting
+ * @throws UsageError for another value
+ * @example
+ * setDeployKernels('reference')
+ */
+export function setDeployKernels(k: 'fast' | 'reference'): 'fast' | 'reference' {
+  if (k !== 'fast' && k !== 'reference') throw new UsageError(`Expected 'fast' or 'reference' for deploy kernels but received '${String(k)}'`);
+  const prev = kernels;
+  kernels = k;
+  return prev;
+}
 
 /** Called after every node with the node and its first output. */
 export type ExecHook = (node: DeployNode, out: Value) => void;
@@ -156,6 +178,22 @@ function runQConv(n: QConvNode, x: Value, t: Target): Value {
   if (hazard === 'a72-int16-pair') {
     const nn = useBias ? n : { ...n, bias: null };
     r = convA72(xc as Int8Array, nn, x.shape);
+  } else if (kernels === 'fast' && hazard === 'none' && variant !== 'fp16-fallback') {
+    const [pt, pl, pb, pr] = n.pads;
+    const shape = { n: N, c: C, h: H, w: W, oc, kh, kw, groups: n.groups, strideH: n.strides[0], strideW: n.strides[1], dilationH: n.dilations[0], dilationW: n.dilations[1], padTop: pt, padLeft: pl, padBottom: pb, padRight: pr };
+    let p = packed.get(n.w);
+    if (!p) {
+      p = native().intqFastPackConv(n.w.data, { c: C, oc, kh, kw, groups: n.groups, bits: 8, wZeroPoint: n.w.zeroPoint });
+      packed.set(n.w, p);
+    }
+    const oh = Math.floor((H + pt + pb - (n.dilations[0] * (kh - 1) + 1)) / n.strides[0]) + 1, ow = Math.floor((W + pl + pr - (n.dilations[1] * (kw - 1) + 1)) / n.strides[1]) + 1;
+    const out = n.out.dtype === 'uint8' ? new Uint8Array(N * oc * oh * ow) : new Int8Array(N * oc * oh * ow);
+    const beta = variant === 'trt-gpu' && n.bias ? Float32Array.from(n.bias, (b, c) => Math.fround(Math.fround(b * Math.fround(Math.fround(n.inQ.scale) * Math.fround(n.w.scale[c]!))) / Math.fround(n.out.scale))) : undefined;
+    native().intqFastConv(p, xc, out, {
+      ...shape, xZeroPoint: n.inQ.zeroPoint, bias: useBias && n.bias ? n.bias : undefined, variant, sx: n.inQ.scale, sw: n.w.scale, sy: n.out.scale,
+      zeroPoint: n.out.zeroPoint, qmin: n.qmin, qmax: n.qmax, depthwiseUpward: t.depthwiseUpward && depthwise, beta,
+    });
+    return { shape: [N, oc, oh, ow], data: out };
   } else {
     r = conv2d(xc, n.w.data, {
       n: N, c: C, h: H, w: W, oc, kh, kw, groups: n.groups, strides: n.strides, pads: n.pads, dilations: n.dilations,
