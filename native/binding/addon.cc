@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   qrb::binding::init_opencv(env, exports);
   qrb::binding::init_intq_fast(env, exports);
   qrb::binding::init_corrupt(env, exports);
+  qrb::binding::init_cuda(env, exports);
   return exports;
 }
 

@@ -69,5 +69,6 @@ void init_float(Napi::Env env, Napi::Object exports);  // float engine primitive
 void init_opencv(Napi::Env env, Napi::Object exports);  // OpenCV imdecode/resize (native/binding/opencv.cc)
 void init_intq_fast(Napi::Env, Napi::Object);
 void init_corrupt(Napi::Env env, Napi::Object exports);  // ImageNet-C corruption kernels (native/binding/corrupt.cc)
+void init_cuda(Napi::Env env, Napi::Object exports);     // CUDA path (native/binding/cuda.cc)
 
 }  // namespace qrb::binding

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { native, addonPath } from '../native/binding.ts';
+import { cudaInfo } from '../native/cuda.ts';
 
 export interface InfoJson {
   versions: {
@@ -51,6 +52,7 @@ export async function collectInfo(): Promise<InfoJson> {
     /* sharp missing: reported as null */
   }
   const blasLib = n.blas === 'none' ? null : n.libraries[n.blas];
+  const cuda = cudaInfo();
   return {
     versions: {
       node: process.versions.node,
@@ -69,8 +71,9 @@ export async function collectInfo(): Promise<InfoJson> {
       sharp: sharpVersion !== null,
       ffmpeg: ffmpegVersion() !== null,
       onnxruntime: pkgVersion('onnxruntime-node') !== null,
+      cuda: cuda.compiled,
     },
-    cuda: { compiled: n.libraries.cuda.present, archs: [], device: 'none' },
+    cuda: { compiled: cuda.compiled, archs: cuda.archs, device: cuda.device },
     addonPath: addonPath(),
   };
 }
@@ -83,6 +86,6 @@ export function renderInfo(i: InfoJson): string {
   for (const [k, v] of Object.entries(i.cpu.kernels)) lines.push(`  kernel ${k} -> ${v}`);
   lines.push('', 'libraries:');
   for (const [k, v] of Object.entries(i.libraries)) lines.push(`  ${k.padEnd(12)} ${v ? 'yes' : 'MISSING'}`);
-  lines.push('', `cuda: compiled=${i.cuda.compiled} device=${i.cuda.device}`, `addon: ${i.addonPath}`);
+  lines.push('', `cuda: compiled=${i.cuda.compiled} archs=${i.cuda.archs.join(',') || '-'} device=${i.cuda.device}`, `addon: ${i.addonPath}`);
   return lines.join('\n');
 }
