@@ -30,46 +30,28 @@ function bitsOrder(d: ReportData): string[] {
   return [...d.bits.map((b) => `${b}-bit`), 'FP'];
 }
 
-/** Rows for fig1: one per (method panel, bits, attack); FP rows repeated in each method's panel. */
-function arRows(d: ReportData, arch: string, target: string): Record<string, unknown>[] {
+/**
+ * Figure rows of one (arch, target): for each method's panel, its converged models and the FP model (drawn as
+ * "FP" in every panel), each turned into rows by `rows`.
+ */
+function panelRows(d: ReportData, arch: string, target: string, rows: (m: ModelMetrics) => Record<string, unknown>[]): Record<string, unknown>[] {
   const ms = d.models.filter((m) => m.arch === arch && m.target === target && !m.nc);
   const fp = ms.find((m) => m.method === 'fp');
-  const rows: Record<string, unknown>[] = [];
+  const out: Record<string, unknown>[] = [];
   for (const method of d.methods) {
     for (const m of [...ms.filter((x) => x.method === method), ...(fp ? [fp] : [])]) {
-      for (const a of m.attacks) {
-        const e = m.ar[a]?.small;
-        if (e) rows.push({ method: methodName(method), bits: bitsLabel(m), attack: a, ar: e.value, lo: e.lo, hi: e.hi });
-      }
-      const w = m.wcar.small;
-      if (w) rows.push({ method: methodName(method), bits: bitsLabel(m), attack: 'WCAR', ar: w.value, lo: w.lo, hi: w.hi });
+      for (const r of rows(m)) out.push({ method: methodName(method), bits: bitsLabel(m), ...r });
     }
   }
-  return rows;
+  return out;
 }
 
-function corruptionRows(d: ReportData, arch: string, target: string): Record<string, unknown>[] {
-  const ms = d.models.filter((m) => m.arch === arch && m.target === target && !m.nc);
-  const fp = ms.find((m) => m.method === 'fp');
-  const rows: Record<string, unknown>[] = [];
-  for (const method of d.methods) {
-    for (const m of [...ms.filter((x) => x.method === method), ...(fp ? [fp] : [])]) {
-      for (const c of CORRUPTIONS) if (typeof m.perCorruption[c] === 'number') rows.push({ method: methodName(method), bits: bitsLabel(m), corruption: c, accuracy: m.perCorruption[c] });
-    }
-  }
-  return rows;
-}
-
-function systematicRows(d: ReportData, arch: string, target: string): Record<string, unknown>[] {
-  const ms = d.models.filter((m) => m.arch === arch && m.target === target && !m.nc);
-  const fp = ms.find((m) => m.method === 'fp');
-  const rows: Record<string, unknown>[] = [];
-  for (const method of d.methods) {
-    for (const m of [...ms.filter((x) => x.method === method), ...(fp ? [fp] : [])]) {
-      for (const id of SYSTEMATIC_IDS) if (typeof m.systematic[id] === 'number') rows.push({ method: methodName(method), bits: bitsLabel(m), pipeline: id, accuracy: m.systematic[id] });
-    }
-  }
-  return rows;
+/** fig1: AR per attack and WCAR at the small tier, with their intervals. */
+function arRows(m: ModelMetrics): Record<string, unknown>[] {
+  const out = m.attacks.filter((a) => m.ar[a]?.small).map((a) => ({ attack: a, ar: m.ar[a]!.small!.value, lo: m.ar[a]!.small!.lo, hi: m.ar[a]!.small!.hi }));
+  const w = m.wcar.small;
+  if (w) out.push({ attack: 'WCAR', ar: w.value, lo: w.lo, hi: w.hi });
+  return out;
 }
 
 /** The three vega-lite specs for one (arch, target). */
@@ -81,7 +63,7 @@ export function figureSpecs(d: ReportData, arch: string, target: string): Record
   const fig1: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `Figure 1: adversarial robustness (small tier) per attack and bit width — ${arch}, ${target}`,
-    data: { values: arRows(d, arch, target) },
+    data: { values: panelRows(d, arch, target, arRows) },
     facet: { column: facet },
     spec: {
       width: 260, height: 240,
@@ -111,7 +93,7 @@ export function figureSpecs(d: ReportData, arch: string, target: string): Record
   const fig2: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `Figure 2: accuracy per corruption (mean over severities) per bit width — ${arch}, ${target}`,
-    data: { values: corruptionRows(d, arch, target) },
+    data: { values: panelRows(d, arch, target, (m) => CORRUPTIONS.filter((c) => typeof m.perCorruption[c] === 'number').map((c) => ({ corruption: c, accuracy: m.perCorruption[c] }))) },
     facet: { row: facet },
     spec: {
       width: 620, height: 170,
@@ -123,7 +105,7 @@ export function figureSpecs(d: ReportData, arch: string, target: string): Record
   const fig3: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `Figure 3: accuracy under the 14 systematic noises per bit width — ${arch}, ${target}`,
-    data: { values: systematicRows(d, arch, target) },
+    data: { values: panelRows(d, arch, target, (m) => SYSTEMATIC_IDS.filter((id) => typeof m.systematic[id] === 'number').map((id) => ({ pipeline: id, accuracy: m.systematic[id] }))) },
     facet: { row: facet },
     spec: {
       width: 620, height: 170,

@@ -10,9 +10,9 @@ import type { Split } from '../data/types.ts';
 import { selectSubset, type SubsetRecord } from '../data/subset.ts';
 import { iterateBatches } from '../data/batch.ts';
 import { evaluateClean } from '../eval/clean.ts';
-import { runSystematic, type SystematicSample } from '../systematic/suite.ts';
+import { runSystematic } from '../systematic/suite.ts';
+import { systematicSamples } from '../eval/systematic.ts';
 import { SYSTEMATIC_IDS } from '../systematic/pipelines.ts';
-import { QrobustError } from '../util/errors.ts';
 import { moduleClassifier } from '../eval/classify.ts';
 import { evaluateCorruption } from '../eval/corruption.ts';
 import { commonFields, type EvalContext } from '../eval/common.ts';
@@ -127,16 +127,7 @@ export const SYSTEMATIC_FLAGS_MAX = 5000;
  */
 async function systematicWithFlags(model: Module, c: CellContext, indices: Int32Array, extras: boolean, onProgress: (d: number, total: number) => void): Promise<{ json: Record<string, unknown>; n: number; seconds: number }> {
   const t0 = performance.now();
-  const split = c.split;
-  const samples: SystematicSample[] = Array.from(indices, (i) => ({
-    file: split.locate(i),
-    label: split.labels[i]!,
-    read: async () => {
-      const s = await split.get(i);
-      if (s.kind !== 'encoded') throw new QrobustError(`${s.file}: stored pixels have no decoder to vary (the systematic suite needs encoded files)`);
-      return s.bytes;
-    },
-  }));
+  const samples = systematicSamples(c.split, indices);
   const base = moduleClassifier(model, { size: c.size, batch: 128 });
   const record = indices.length <= SYSTEMATIC_FLAGS_MAX;
   const calls: Int32Array[] = [];

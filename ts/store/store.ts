@@ -274,26 +274,32 @@ export class ResultStore {
   }
 
   /**
+   * Inserts a row once, in one transaction that also drops its claim: an existing row with the same config
+   * hash is kept (false), one with another hash is an error.
+   */
+  private putOnce(table: 'cells' | 'models', id: string, hash: string, insert: () => void): boolean {
+    return this.db.transaction(() => {
+      const h = table === 'cells' ? this.cellHash(id) : this.modelHash(id);
+      if (h !== null && h !== hash) throw new StoreConfigMismatchError(this.file, id, `stored ${h}, now ${hash}`);
+      if (h === null) insert();
+      this.db.prepare('DELETE FROM claims WHERE id = ?').run(id);
+      return h === null;
+    })();
+  }
+
+  /**
    * Stores one finished cell, in one transaction that also drops its claim.
    * @throws StoreConfigMismatchError when the cell is already stored with another config hash
    * @returns false when an identical-config row was already there (nothing written)
    */
   putCell(row: Omit<CellRow, 'finishedAt'>): boolean {
-    return this.db.transaction(() => {
-      const h = this.cellHash(row.id);
-      if (h !== null) {
-        if (h !== row.configHash) throw new StoreConfigMismatchError(this.file, row.id, `stored ${h}, now ${row.configHash}`);
-        this.db.prepare('DELETE FROM claims WHERE id = ?').run(row.id);
-        return false;
-      }
+    return this.putOnce('cells', row.id, row.configHash, () => {
       this.db.prepare(`INSERT INTO cells (id, arch, method, bits, suite, target, config, config_hash, seed, subset, versions, git_commit, result, seconds, cpu_seconds, finished_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         row.id, row.arch, row.method, row.bits, row.suite, row.target, JSON.stringify(row.config), row.configHash, row.seed,
         JSON.stringify(row.subset ?? null), JSON.stringify(row.versions), row.commit, JSON.stringify(row.result), row.seconds, row.cpuSeconds ?? null, new Date().toISOString(),
       );
-      this.db.prepare('DELETE FROM claims WHERE id = ?').run(row.id);
-      return true;
-    })();
+    });
   }
 
   /**
@@ -302,21 +308,13 @@ export class ResultStore {
    * @throws StoreConfigMismatchError when it is stored with another config hash
    */
   putModel(row: Omit<ModelRow, 'finishedAt'>, checkpoint: Uint8Array | null): boolean {
-    return this.db.transaction(() => {
-      const h = this.modelHash(row.id);
-      if (h !== null) {
-        if (h !== row.configHash) throw new StoreConfigMismatchError(this.file, row.id, `stored ${h}, now ${row.configHash}`);
-        this.db.prepare('DELETE FROM claims WHERE id = ?').run(row.id);
-        return false;
-      }
+    return this.putOnce('models', row.id, row.configHash, () => {
       this.db.prepare(`INSERT INTO models (id, arch, method, bits, config, config_hash, seed, record, nc, versions, git_commit, seconds, cpu_seconds, finished_at, checkpoint)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         row.id, row.arch, row.method, row.bits, JSON.stringify(row.config), row.configHash, row.seed, JSON.stringify(row.record), row.nc ? 1 : 0,
         JSON.stringify(row.versions), row.commit, row.seconds, row.cpuSeconds ?? null, new Date().toISOString(), checkpoint ? Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength) : null,
       );
-      this.db.prepare('DELETE FROM claims WHERE id = ?').run(row.id);
-      return true;
-    })();
+    });
   }
 
   /** Records that this process is computing `id` now (replacing a stale claim). */
@@ -389,29 +387,25 @@ export class ResultStore {
   mergeFrom(other: ResultStore): { cellsAdded: number; cellsPresent: number; modelsAdded: number; modelsPresent: number } {
     const out = { cellsAdded: 0, cellsPresent: 0, modelsAdded: 0, modelsPresent: 0 };
     const src = other.db;
+    const copy = (table: 'models' | 'cells'): [number, number] => {
+      const cols = (this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+      const insert = this.db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`);
+      let added = 0;
+      let present = 0;
+      for (const r of src.prepare(`SELECT * FROM ${table} ORDER BY id`).iterate() as Iterable<Record<string, unknown>>) {
+        const h = table === 'cells' ? this.cellHash(r.id as string) : this.modelHash(r.id as string);
+        if (h !== null && h !== r.config_hash) throw new StoreConfigMismatchError(this.file, r.id as string, `here ${h}, in ${other.file} ${r.config_hash as string}`);
+        if (h !== null) present++;
+        else {
+          insert.run(r);
+          added++;
+        }
+      }
+      return [added, present];
+    };
     this.db.transaction(() => {
-      for (const r of src.prepare('SELECT * FROM models ORDER BY id').iterate() as Iterable<Record<string, unknown>>) {
-        const h = this.modelHash(r.id as string);
-        if (h !== null) {
-          if (h !== r.config_hash) throw new StoreConfigMismatchError(this.file, r.id as string, `here ${h}, in ${other.file} ${r.config_hash as string}`);
-          out.modelsPresent++;
-          continue;
-        }
-        this.db.prepare(`INSERT INTO models (id, arch, method, bits, config, config_hash, seed, record, nc, versions, git_commit, seconds, cpu_seconds, finished_at, checkpoint)
-          VALUES (@id, @arch, @method, @bits, @config, @config_hash, @seed, @record, @nc, @versions, @git_commit, @seconds, @cpu_seconds, @finished_at, @checkpoint)`).run(r);
-        out.modelsAdded++;
-      }
-      for (const r of src.prepare('SELECT * FROM cells ORDER BY id').iterate() as Iterable<Record<string, unknown>>) {
-        const h = this.cellHash(r.id as string);
-        if (h !== null) {
-          if (h !== r.config_hash) throw new StoreConfigMismatchError(this.file, r.id as string, `here ${h}, in ${other.file} ${r.config_hash as string}`);
-          out.cellsPresent++;
-          continue;
-        }
-        this.db.prepare(`INSERT INTO cells (id, arch, method, bits, suite, target, config, config_hash, seed, subset, versions, git_commit, result, seconds, cpu_seconds, finished_at)
-          VALUES (@id, @arch, @method, @bits, @suite, @target, @config, @config_hash, @seed, @subset, @versions, @git_commit, @result, @seconds, @cpu_seconds, @finished_at)`).run(r);
-        out.cellsAdded++;
-      }
+      [out.modelsAdded, out.modelsPresent] = copy('models');
+      [out.cellsAdded, out.cellsPresent] = copy('cells');
     })();
     return out;
   }
