@@ -81,6 +81,13 @@ export function registerProfileCommand(program: Command): void {
       const stages = new Map<string, number[]>();
       const shapes = new Map<string, number[]>();
       const total: number[] = [];
+      const firstQ = g.nodes.find((x) => x.op === 'quantize');
+      const stageOf = (n: DeployNode): string => (n === firstQ ? 'input quantization' : n.name);
+      {
+        // warm-up (weight packing, JIT), not timed
+        const w = await buildBatch(split, Array.from({ length: Math.min(B, N) }, (_, j) => j), { size: S, preprocess: dep.target.pipeline });
+        runGraph(g, w.x, [Math.min(B, N), 3, S, S], dep.target);
+      }
       const bar = startProgress(`profile ${dep.target.id}`, Math.ceil(N / B));
       for (let i = 0; i < N; i += B) {
         const m = Math.min(B, N - i);
@@ -91,7 +98,7 @@ export function registerProfileCommand(program: Command): void {
         const t1 = t;
         runGraph(g, b.x.slice(0, m * per), [m, 3, S, S], dep.target, (n, v) => {
           const now = performance.now();
-          const key = n.op === 'quantize' && n === g.nodes.find((x) => x.op === 'quantize') ? 'input quantization' : n.name;
+          const key = stageOf(n);
           stages.set(key, [...(stages.get(key) ?? []), (now - t) / m]);
           shapes.set(n.outputs[0]!, v.shape);
           t = now;
@@ -101,10 +108,10 @@ export function registerProfileCommand(program: Command): void {
       }
       bar.stop();
       const layerRows = g.nodes.map((n) => {
-        const ms = stages.get(n.name) ?? stages.get('input quantization') ?? [];
+        const ms = stages.get(stageOf(n)) ?? [];
         const w = n.op === 'qconv' || n.op === 'qgemm' || n.op === 'convinteger' || n.op === 'matmulinteger' ? n.w : null;
         return {
-          name: n.name, op: n.op === 'float' ? n.node.opType : n.op, median_ms: quantile(ms, 0.5), p90_ms: quantile(ms, 0.9), macs: macs(n, shapes.get(n.outputs[0]!) ?? []),
+          name: stageOf(n), op: n.op === 'float' ? n.node.opType : n.op, median_ms: quantile(ms, 0.5), p90_ms: quantile(ms, 0.9), macs: macs(n, shapes.get(n.outputs[0]!) ?? []),
           ...(w ? { weights: w.data.length, weight_bytes: w.data.length, grid_bits: w.bits, grid_bytes: Math.ceil((w.data.length * w.bits) / 8) } : {}),
         };
       });

@@ -328,6 +328,17 @@ function runShape(n: DeployNode & { op: 'flatten' | 'reshape' }, x: Value): Valu
 // ---- float ops (unfused ONNX nodes) ------------------------------------------------------------------
 
 function broadcast(a: Value, b: Value, f: (x: number, y: number) => number, node: DeployNode): Value {
+  // fast paths: equal shapes, a scalar, or a per-channel [1, C, 1, 1] / [C, 1, 1] operand of an NCHW tensor
+  const nb = numel(b.shape);
+  if (a.shape.length === 4 && (nb === 1 || (nb === a.shape[1] && b.shape.length >= 3 && b.shape.length <= 4 && b.shape[b.shape.length - 3] === nb)) || numel(a.shape) === nb && a.shape.join() === b.shape.join()) {
+    const n = numel(a.shape), out = new Float32Array(n), ad = a.data, bd = b.data;
+    if (nb === n) for (let i = 0; i < n; i++) out[i] = Math.fround(f(ad[i]!, bd[i]!));
+    else {
+      const C = a.shape[1]!, hw = a.shape[2]! * a.shape[3]!;
+      for (let i = 0; i < n; i++) out[i] = Math.fround(f(ad[i]!, bd[nb === 1 ? 0 : Math.floor(i / hw) % C]!));
+    }
+    return { shape: a.shape.slice(), data: out };
+  }
   const r = Math.max(a.shape.length, b.shape.length);
   const sa = [...new Array(r - a.shape.length).fill(1), ...a.shape], sb = [...new Array(r - b.shape.length).fill(1), ...b.shape];
   const shape = sa.map((d, i) => {

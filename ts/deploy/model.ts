@@ -13,12 +13,26 @@ import { readModel, valueInfoShape } from '../formats/onnx.ts';
 import { importQuantizedOnnx } from '../formats/onnx-qimport.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { openDataset, buildBatch } from '../data/index.ts';
+import { preprocessIds, registerPreprocess } from '../data/preprocess.ts';
+import { pilPreprocessProvider } from '../systematic/preprocess.ts';
 import { exportQuantParams } from '../quant/index.ts';
 import { loadTarget, type Target } from '../targets/index.ts';
 import { convertQat } from './convert.ts';
 import { lowerForTarget } from './lower.ts';
 import { runGraph } from './exec.ts';
 import type { DeployGraph } from './ir.ts';
+
+/**
+ * Makes a pipeline id usable as a data-layer preprocess id (buildBatch, the eval suites): the exact pipeline of
+ * ts/systematic with ONECROP geometry.
+ * @param id a pipeline id (a target's `pipeline`)
+ * @throws UsageError for an unknown pipeline
+ * @example
+ * ensurePipelinePreprocess('rs-opencv-linear');
+ */
+export function ensurePipelinePreprocess(id: string): void {
+  if (!preprocessIds().includes(id)) registerPreprocess(pilPreprocessProvider(id));
+}
 
 /** The deploy graph of a target as a Module (forward only: integer models have no gradients). */
 export class DeployModule extends Module {
@@ -67,6 +81,7 @@ export interface DeployLoadOptions {
  */
 export async function loadDeployModel(path: string, targetId: string, opts: DeployLoadOptions = {}): Promise<{ module: Module; graph: DeployGraph; base: DeployGraph; target: Target; meta: DeployModelMeta }> {
   const target = loadTarget(targetId);
+  ensurePipelinePreprocess(target.pipeline);
   if (typeof path !== 'string' || !path) throw new UsageError('Expected a q-checkpoint or quantized ONNX model for --model but received nothing');
   if (!existsSync(path)) throw new UsageError(`Expected an existing model file for --model but received '${path}' (not found)`);
   if (/\.onnx$/i.test(path)) {
