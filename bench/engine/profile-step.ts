@@ -1,7 +1,8 @@
 /**
  * Where a training step's time goes: runs `--steps` resnet20 (or resnet18) training steps of our
- * engine alone and attributes wall time to each native float call (wrapped and timed) and to the
- * JS between them. A quick before/after tool for engine changes; the ratio against torch is
+ * engine alone and attributes wall time, process CPU time (all threads; steadier than wall time on a
+ * loaded machine) and page faults to each native float call (wrapped and timed) and to the JS
+ * between them. A quick before/after tool for engine changes; the ratio against torch is
  * train-step.ts's job.
  *
  *   npx tsx bench/engine/profile-step.ts [--arch resnet20|resnet18] [--batch 128] [--threads 2] [--steps 5]
@@ -22,19 +23,22 @@ const { createModel } = await import('../../ts/nn/models/index.ts');
 const { Rng } = await import('../../ts/util/rng.ts');
 
 const nat = native() as unknown as Record<string, unknown>;
-const spent = new Map<string, { ms: number; calls: number; faults: number }>();
+const spent = new Map<string, { ms: number; cpu: number; calls: number; faults: number }>();
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const faults = () => process.resourceUsage().minorPageFault;
 for (const [k, v] of Object.entries(nat)) {
   if (typeof v !== 'function' || !k.startsWith('f32')) continue;
   const f = v as (...a: unknown[]) => unknown;
   nat[k] = (...a: unknown[]) => {
     const f0 = faults();
+    const c0 = cpuMs();
     const t0 = performance.now();
     try {
       return f(...a);
     } finally {
-      const e = spent.get(k) ?? { ms: 0, calls: 0, faults: 0 };
+      const e = spent.get(k) ?? { ms: 0, cpu: 0, calls: 0, faults: 0 };
       e.ms += performance.now() - t0;
+      e.cpu += cpuMs() - c0;
       e.faults += faults() - f0;
       e.calls++;
       spent.set(k, e);
@@ -74,11 +78,13 @@ const total = times.reduce((a, b) => a + b, 0);
 const cpu = process.cpuUsage(cpu0);
 const stepFaults = (faults() - faults0) / steps;
 const nativeMs = [...spent.values()].reduce((a, b) => a + b.ms, 0);
+const nativeCpu = [...spent.values()].reduce((a, b) => a + b.cpu, 0);
 times.sort((a, b) => a - b);
 console.log(`${arch} batch ${batch}, ${process.env.OMP_NUM_THREADS} threads: median ${times[Math.floor(steps / 2)]!.toFixed(0)} ms/step (min ${times[0]!.toFixed(0)}, max ${times[steps - 1]!.toFixed(0)})`);
 console.log(`  per step: CPU time ${((cpu.user + cpu.system) / 1000 / steps).toFixed(0)} ms (all threads), ${stepFaults.toFixed(0)} page faults`);
 console.log(`  per step: forward ${(phase.forward / steps).toFixed(0)} ms, backward ${(phase.backward / steps).toFixed(0)} ms, sgd ${(phase.step / steps).toFixed(0)} ms`);
 for (const [k, v] of [...spent.entries()].sort((a, b) => b[1].ms - a[1].ms)) {
-  console.log(`  ${k.padEnd(28)} ${(v.ms / steps).toFixed(1).padStart(8)} ms/step  ${(v.calls / steps).toFixed(0).padStart(4)} calls  ${((100 * v.ms) / total).toFixed(1).padStart(5)}%  ${(v.faults / steps).toFixed(0).padStart(6)} faults`);
+  console.log(`  ${k.padEnd(28)} ${(v.ms / steps).toFixed(1).padStart(8)} ms/step ${(v.cpu / steps).toFixed(1).padStart(8)} ms CPU  ${(v.calls / steps).toFixed(0).padStart(4)} calls  ${((100 * v.ms) / total).toFixed(1).padStart(5)}%  ${(v.faults / steps).toFixed(0).padStart(6)} faults`);
 }
-console.log(`  ${'JS (everything else)'.padEnd(28)} ${((total - nativeMs) / steps).toFixed(1).padStart(8)} ms/step        ${((100 * (total - nativeMs)) / total).toFixed(1).padStart(5)}%`);
+const cpuTotal = (cpu.user + cpu.system) / 1000;
+console.log(`  ${'JS (everything else)'.padEnd(28)} ${((total - nativeMs) / steps).toFixed(1).padStart(8)} ms/step ${((cpuTotal - nativeCpu) / steps).toFixed(1).padStart(8)} ms CPU             ${((100 * (total - nativeMs)) / total).toFixed(1).padStart(5)}%`);

@@ -12,6 +12,8 @@ import { QrobustError, UsageError } from '../util/errors.ts';
 import { Tensor, type GradNode } from '../tensor/tensor.ts';
 import { fmtShape } from '../tensor/shape.ts';
 import { addInPlace, addSameShape, getFloatBackend } from '../tensor/float-kernels.ts';
+import { HostStorage, type Storage } from '../tensor/storage.ts';
+import { giveBuffer, trackBirths } from '../tensor/pool.ts';
 
 let gradEnabled = true;
 let seqCounter = 0;
@@ -117,32 +119,68 @@ function run(output: Tensor, gradOutput: Tensor | undefined): Map<Tensor, Tensor
   const grads = new Map<Tensor, Tensor>([[output, g0]]);
   // Sums created here are private, so later contributions can be added in place.
   const owned = new Set<Tensor>();
-  for (const [node, t] of order) {
-    const g = grads.get(t);
-    if (!g) continue;
-    const gi = node.backward(g);
-    node.inputs.forEach((inp, k) => {
-      const gk = gi[k];
-      if (!gk || !needsGrad(inp)) return;
-      checkGradShape(node.op, inp, gk);
-      const prev = grads.get(inp);
-      if (prev && owned.has(prev)) {
-        addInto(prev, gk);
-      } else if (prev) {
-        // Accumulate into a private copy (the first contribution may alias another tensor's grad).
-        const sum = sumOf(prev, gk);
-        grads.set(inp, sum);
-        owned.add(sum);
-      } else {
-        // A rule may pass a gradient through unchanged (add, reshape): the tensor is then shared by two
-        // entries and must not be modified in place any more.
-        owned.delete(gk);
-        grads.set(inp, gk);
+  // Buffer recycling: storages born in this pass (Tensor.empty inside the rules) go back to the pool
+  // once no gradient entry uses them any more (counted per storage: rules pass gradients through and
+  // return views of them). Storages from before the pass (activations, parameters, gradOutput) never do.
+  const born = new WeakSet<Storage>();
+  const uses = new Map<Storage, number>();
+  const hold = (g: Tensor) => uses.set(g.storage, (uses.get(g.storage) ?? 0) + 1);
+  const drop = (g: Tensor) => {
+    const k = (uses.get(g.storage) ?? 0) - 1;
+    if (k > 0) {
+      uses.set(g.storage, k);
+      return;
+    }
+    uses.delete(g.storage);
+    if (born.has(g.storage) && g.storage instanceof HostStorage) {
+      born.delete(g.storage); // given back once
+      giveBuffer(g.storage.data);
+    }
+  };
+  hold(g0);
+  trackBirths(born, () => {
+    for (const [node, t] of order) {
+      const g = grads.get(t);
+      if (!g) continue;
+      const gi = node.backward(g);
+      const consumed: Tensor[] = [];
+      node.inputs.forEach((inp, k) => {
+        const gk = gi[k];
+        if (!gk || !needsGrad(inp)) return;
+        checkGradShape(node.op, inp, gk);
+        const prev = grads.get(inp);
+        if (prev && owned.has(prev)) {
+          addInto(prev, gk);
+          consumed.push(gk);
+        } else if (prev) {
+          // Accumulate into a private copy (the first contribution may alias another tensor's grad).
+          const sum = sumOf(prev, gk);
+          grads.set(inp, sum);
+          hold(sum);
+          drop(prev);
+          owned.add(sum);
+          consumed.push(gk);
+        } else {
+          // A rule may pass a gradient through unchanged (add, reshape): the tensor is then shared by two
+          // entries and must not be modified in place any more.
+          owned.delete(gk);
+          grads.set(inp, gk);
+          hold(gk);
+        }
+      });
+      // Contributions added into a sum are dead unless an entry shares their storage (checked after
+      // the whole rule's output is placed: a rule may return one tensor for several inputs).
+      for (const c of consumed) if (!uses.has(c.storage) && born.has(c.storage) && c.storage instanceof HostStorage) {
+        born.delete(c.storage);
+        giveBuffer(c.storage.data);
       }
-    });
-    // Intermediate gradients are no longer needed once propagated.
-    if (t !== output && !t.requiresGrad) grads.delete(t);
-  }
+      // Intermediate gradients are no longer needed once propagated.
+      if (t !== output && !t.requiresGrad) {
+        grads.delete(t);
+        drop(g);
+      }
+    }
+  });
   return grads;
 }
 

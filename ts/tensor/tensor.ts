@@ -10,6 +10,7 @@ import { QrobustError, UsageError, invalidOption } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 import { HostStorage, hostData, type Storage } from './storage.ts';
 import { checkShape, contiguousStrides, fmtShape, numel, type Shape } from './shape.ts';
+import { noteBirth, takeBuffer } from './pool.ts';
 
 /** A recorded operation: its inputs and the rule that maps the output gradient to input gradients. */
 export interface GradNode {
@@ -87,9 +88,9 @@ export class Tensor {
 
   /**
    * A tensor whose contents are unspecified, for outputs that a kernel overwrites entirely. Large
-   * buffers skip the zero fill (Node's uninitialised allocation, so malloc can hand back a freed
-   * block without the kernel clearing fresh pages); small ones are ordinary zeroed arrays.
-   * Read nothing before writing every element.
+   * buffers come from the tape's recycled gradient buffers (ts/tensor/pool.ts) or skip the zero fill
+   * (Node's uninitialised allocation: malloc can hand back a freed block without the kernel clearing
+   * fresh pages); small ones are ordinary zeroed arrays. Read nothing before writing every element.
    * @throws UsageError on a bad shape
    * @example
    * Tensor.empty([2, 3]).shape // [2, 3]
@@ -98,8 +99,14 @@ export class Tensor {
     const s = checkShape('shape', shape);
     const n = numel(s);
     if (n < EMPTY_UNINITIALISED_MIN) return new Tensor(new HostStorage(new Float32Array(n)), s);
-    const bytes = Buffer.allocUnsafeSlow(n * 4);
-    return new Tensor(new HostStorage(new Float32Array(bytes.buffer, bytes.byteOffset, n)), s);
+    let a = takeBuffer(n);
+    if (!a) {
+      const bytes = Buffer.allocUnsafeSlow(n * 4);
+      a = new Float32Array(bytes.buffer, bytes.byteOffset, n);
+    }
+    const storage = new HostStorage(a);
+    noteBirth(storage);
+    return new Tensor(storage, s);
   }
 
   /** Zeros. @example Tensor.zeros([2, 2]).size // 4 */
