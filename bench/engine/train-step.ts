@@ -19,7 +19,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -87,7 +87,7 @@ const step = (): number => {
   return loss.item();
 };
 const here = dirname(fileURLToPath(import.meta.url));
-type TorchRun = { torch: string; threads: number; first_loss: number; seconds: number[] };
+type TorchRun = { torch: string; threads: number; first_loss: number; seconds: number[]; cpu_seconds: number[] };
 const runTorch = (): TorchRun => {
   const env = { ...process.env };
   if (!sameOmpPolicy) {
@@ -100,20 +100,26 @@ const runTorch = (): TorchRun => {
 const first = step();
 for (let i = 0; i < warmup; i++) step();
 const ours: number[] = [];
+const oursCpu: number[] = [];
 const torchSeconds: number[] = [];
+const torchCpu: number[] = [];
 const roundRatios: number[] = [];
 let torch: TorchRun | null = null;
 for (let r = 0; r < rounds; r++) {
   const mine: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     step();
     mine.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    oursCpu.push((c.user + c.system) / 1e6);
   }
   const t = runTorch();
   torch ??= t;
   ours.push(...mine);
   torchSeconds.push(...t.seconds);
+  torchCpu.push(...t.cpu_seconds);
   roundRatios.push(median(t.seconds) / median(mine));
 }
 rmSync(dir, { recursive: true, force: true });
@@ -127,6 +133,12 @@ const result = {
   imagesPerSecond: { ours: oursIps, torch: torchIps }, ratio: oursIps / torchIps, rounds, roundRatios,
   ompWaitPolicy: { ours: process.env.OMP_WAIT_POLICY ?? 'default', torch: sameOmpPolicy ? process.env.OMP_WAIT_POLICY ?? 'default' : userWaitPolicy ?? 'default' },
   medianSeconds: { ours: median(ours), torch: median(torch.seconds) },
+  // process CPU time per step (all threads): steadier than wall time when other processes load the
+  // machine; comparable only when both sides wait passively (--same-omp-policy), since a spinning
+  // OpenMP pool burns CPU while it waits
+  medianCpuSeconds: { ours: median(oursCpu), torch: median(torchCpu) },
+  cpuRatio: median(torchCpu) / median(oursCpu),
+  loadAverage: loadavg(),
 };
 if (asJson) console.log(JSON.stringify(result));
 else {
@@ -135,5 +147,6 @@ else {
   console.log(`  ours  ${oursIps.toFixed(1)} img/s (${(median(ours) * 1000).toFixed(0)} ms/step; conv ${result.engine.conv}, gemm ${result.engine.gemm})`);
   console.log(`  torch ${torchIps.toFixed(1)} img/s (${(median(torch.seconds) * 1000).toFixed(0)} ms/step; torch ${torch.torch}; OMP_WAIT_POLICY ours ${result.ompWaitPolicy.ours}, torch ${result.ompWaitPolicy.torch})`);
   console.log(`  ratio ours/torch = ${result.ratio.toFixed(3)} (gate 0.7, goal 1.0); per round: ${roundRatios.map((r) => r.toFixed(3)).join(', ')}`);
+  console.log(`  CPU time per step (all threads): ours ${(result.medianCpuSeconds.ours * 1000).toFixed(0)} ms, torch ${(result.medianCpuSeconds.torch * 1000).toFixed(0)} ms, ratio ${result.cpuRatio.toFixed(3)}${sameOmpPolicy ? '' : ' (torch spins while waiting: use --same-omp-policy to compare)'}; load average ${result.loadAverage.map((l) => l.toFixed(1)).join(' ')}`);
 }
 if (!valid) process.exitCode = 1;

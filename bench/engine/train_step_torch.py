@@ -5,7 +5,8 @@ label-smoothed cross-entropy, backward, SGD Nesterov) on CPU with a given thread
 Usage: /usr/bin/python3 bench/engine/train_step_torch.py <dir> <threads> <batch> <warmup> <repeats> [<arch> <size>]
 <arch>: resnet20 (default; torch_resnet20.py) or resnet18 (torchvision's, with our `normalize` first).
 <dir> holds state.json/state.bin (our initial weights) and batch.bin (x then labels as float32),
-written by train-step.ts. Prints one JSON line: first loss (validation), per-step seconds.
+written by train-step.ts. Prints one JSON line: first loss (validation), per-step wall seconds and
+per-step process CPU seconds (all threads).
 """
 import json
 import os
@@ -69,9 +70,11 @@ def step():
 first = step()
 for _ in range(warmup):
     step()
-times = []
+times, cpu = [], []
 for _ in range(repeats):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     step()
     times.append(time.perf_counter() - t0)
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "first_loss": first, "seconds": times}))
+    cpu.append(time.process_time() - c0)  # all threads of the process
+print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "first_loss": first, "seconds": times,
+                  "cpu_seconds": cpu}))
