@@ -15,6 +15,7 @@ import { convertQat } from '../../ts/deploy/convert.ts';
 import { lowerForTarget } from '../../ts/deploy/lower.ts';
 import { runGraph, setDeployKernels } from '../../ts/deploy/exec.ts';
 import { exportQuantizedOnnx } from '../../ts/formats/onnx-qexport.ts';
+import { importQuantizedOnnx } from '../../ts/formats/onnx-qimport.ts';
 import { encodeModel, decodeModel } from '../../ts/formats/onnx.ts';
 import { loadTarget } from '../../ts/targets/index.ts';
 import { Rng } from '../../ts/util/rng.ts';
@@ -113,6 +114,40 @@ describe('deploy: QDQ export of QAT models vs onnxruntime-node (x86-onnxruntime)
       assert.equal(got[0]!.length, got[1]!.length);
       got[0]!.forEach((v, i) => assert.deepEqual(v.data, got[1]![i]!.data, `${id}: node ${i} (${g.nodes[i]!.name})`));
     }
+  });
+
+  it('the INT4 export (opset 21, ≤4-bit weights stored as INT4) runs in onnxruntime-node; our import of it runs those convolutions in float as ORT does', async () => {
+    const { graph } = buildQatGraph('lsq', 4);
+    const lowered = lowerForTarget(graph, target);
+    const m = exportQuantizedOnnx(lowered, { format: 'int4' });
+    const w4 = m.graph!.initializer!.filter((t) => t.dataType === 22 && t.name!.endsWith('.weight_q')).length; // INT4
+    assert.ok(w4 >= 19, `${w4} INT4 weight tensors`);
+    const N = 4, x = images(N, 7), shape = [N, 3, 32, 32];
+    const s = await ort.InferenceSession.create(encodeModel(m), { intraOpNumThreads: 1 });
+    const got = (await s.run({ [lowered.input.name]: new ort.Tensor('float32', x, shape) }))[lowered.outputs[0]!]!.data as Float32Array;
+    await s.release();
+    // ORT runs the INT4-weight convolutions in float (DQ → Conv → Q); our import of the same file does too
+    const imported = importQuantizedOnnx(encodeModel(m));
+    assert.equal(imported.nodes.filter((n) => n.op === 'float' && n.node.opType === 'Conv').length, w4);
+    const ours = runGraph(lowerForTarget(imported, target), x, shape, target).get(lowered.outputs[0]!)!.data;
+    // float convolutions sum in another order than MLAS: codes near a rounding tie flip by one LSB and the flips
+    // propagate, so the check is the size of the logit difference against the logits' spread, and top-1
+    let far = 0, maxd = 0, spread = 0;
+    for (let i = 0; i < got.length; i++) {
+      const d = Math.abs(got[i]! - ours[i]!);
+      if (d > 1e-4 * (1 + Math.abs(ours[i]!))) far++;
+      maxd = Math.max(maxd, d);
+      spread = Math.max(spread, Math.abs(ours[i]!));
+    }
+    const k = got.length / N;
+    let same = 0;
+    for (let i = 0; i < N; i++) {
+      const am = (a: ArrayLike<number>): number => { let b = 0; for (let j = 1; j < k; j++) if (a[i * k + j]! > a[i * k + b]!) b = j; return b; };
+      if (am(got) === am(ours)) same++;
+    }
+    console.log(`      int4: ${w4} INT4 weight tensors; ${far} of ${got.length} logits differ from ORT beyond 1e-4, max |diff| ${maxd.toFixed(4)} (max |logit| ${spread.toFixed(3)}); top-1 equal on ${same} of ${N}`);
+    assert.ok(maxd < 0.1 * spread, `max |diff| ${maxd} against max |logit| ${spread}`);
+    assert.equal(same, N);
   });
 
   it('ORT runs the export fully integer: its optimised graph has QLinearConv / QLinearAdd / QLinearGlobalAveragePool and no float Conv or Add', async () => {
