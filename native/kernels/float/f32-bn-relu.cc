@@ -42,72 +42,62 @@ void parallel_for(int64_t n, int64_t min_per_thread, Fn fn) {
   for (auto& th : pool) th.join();
 }
 
-// Σ p[i] and Σ (p[i] − mu)² over [0, len): float lanes within blocks, double across blocks.
-double block_sum(const float* __restrict p, int64_t len) {
-  double total = 0;
+// The blocked reduction behind every per-channel sum: over [0, len) in blocks of kBlock, term(i) for
+// each of the K sums is added into float accumulators acc[k][lane] (16 independent lanes, so the
+// compiler vectorises without reassociating), the block's tail and lanes are summed in double, and
+// the block totals add up in double into out[k].
+template <int K, class Term>
+inline void blocked_sums(int64_t len, double* out, Term term) {
   for (int64_t b0 = 0; b0 < len; b0 += kBlock) {
     const int64_t e = std::min(len, b0 + kBlock);
-    float acc[kLanes] = {};
-    int64_t i = b0;
-    for (; i + kLanes <= e; i += kLanes)
-      for (int64_t j = 0; j < kLanes; ++j) acc[j] += p[i + j];
-    double s = 0;
-    for (; i < e; ++i) s += p[i];
-    for (int64_t j = 0; j < kLanes; ++j) s += acc[j];
-    total += s;
-  }
-  return total;
-}
-
-double block_sq_dev(const float* __restrict p, int64_t len, float mu) {
-  double total = 0;
-  for (int64_t b0 = 0; b0 < len; b0 += kBlock) {
-    const int64_t e = std::min(len, b0 + kBlock);
-    float acc[kLanes] = {};
+    float acc[K][kLanes] = {};
     int64_t i = b0;
     for (; i + kLanes <= e; i += kLanes)
       for (int64_t j = 0; j < kLanes; ++j) {
-        const float d = p[i + j] - mu;
-        acc[j] += d * d;
+        float t[K];
+        term(i + j, t);
+        for (int k = 0; k < K; ++k) acc[k][j] += t[k];
       }
-    double s = 0;
+    double s[K] = {};
     for (; i < e; ++i) {
-      const double d = double(p[i]) - double(mu);
-      s += d * d;
+      float t[K];
+      term(i, t);
+      for (int k = 0; k < K; ++k) s[k] += t[k];
     }
-    for (int64_t j = 0; j < kLanes; ++j) s += acc[j];
-    total += s;
+    for (int k = 0; k < K; ++k) {
+      for (int64_t j = 0; j < kLanes; ++j) s[k] += acc[k][j];
+      out[k] += s[k];
+    }
   }
-  return total;
 }
 
-// Σ g[i] and Σ g[i]·(x[i] − mu) over [0, len).
+// Σ p[i] over [0, len).
+double block_sum(const float* __restrict p, int64_t len) {
+  double out[1] = {0};
+  blocked_sums<1>(len, out, [p](int64_t i, float* t) { t[0] = p[i]; });
+  return out[0];
+}
+
+// Σ (p[i] − mu)² over [0, len).
+double block_sq_dev(const float* __restrict p, int64_t len, float mu) {
+  double out[1] = {0};
+  blocked_sums<1>(len, out, [p, mu](int64_t i, float* t) {
+    const float d = p[i] - mu;
+    t[0] = d * d;
+  });
+  return out[0];
+}
+
+// Σ g[i] and Σ g[i]·(x[i] − mu) over [0, len), added into *sg and *sgx.
 void block_sum_gx(const float* __restrict x, const float* __restrict g, int64_t len, float mu, double* sg,
                   double* sgx) {
-  double tg = 0, tgx = 0;
-  for (int64_t b0 = 0; b0 < len; b0 += kBlock) {
-    const int64_t e = std::min(len, b0 + kBlock);
-    float ag[kLanes] = {}, agx[kLanes] = {};
-    int64_t i = b0;
-    for (; i + kLanes <= e; i += kLanes)
-      for (int64_t j = 0; j < kLanes; ++j) {
-        ag[j] += g[i + j];
-        agx[j] += g[i + j] * (x[i + j] - mu);
-      }
-    double s = 0, sx = 0;
-    for (; i < e; ++i) {
-      s += g[i];
-      sx += double(g[i]) * (double(x[i]) - double(mu));
-    }
-    for (int64_t j = 0; j < kLanes; ++j) {
-      s += ag[j];
-      sx += agx[j];
-    }
-    tg += s;
-    tgx += sx;
-  }
-  *sg += tg;
-  *sgx += tgx;
+  double out[2] = {0, 0};
+  blocked_sums<2>(len, out, [x, g, mu](int64_t i, float* t) {
+    t[0] = g[i];
+    t[1] = g[i] * (x[i] - mu);
+  });
+  *sg += out[0];
+  *sgx += out[1];
 }
 
 Status check_bn(const char* fn, int64_t n, int64_t c, int64_t hw, size_t x_len, size_t c_len) {
