@@ -31,7 +31,15 @@ function images(n: number, seed: number): Float32Array {
   return x;
 }
 
-export function buildQatGraph(method: 'lsq' | 'pact', bits: 4 | 8) {
+const built = new Map<string, ReturnType<typeof buildQatGraphUncached>>();
+/** Memoised: each (method, bits) graph is built once per run. */
+export function buildQatGraph(method: 'lsq' | 'pact', bits: 4 | 8): ReturnType<typeof buildQatGraphUncached> {
+  const key = `${method}-${bits}`;
+  if (!built.has(key)) built.set(key, buildQatGraphUncached(method, bits));
+  return built.get(key)!;
+}
+
+function buildQatGraphUncached(method: 'lsq' | 'pact', bits: 4 | 8) {
   const model = resnet20({ numClasses: 10, seed: 3, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
   prepareQat(model, { method, bits });
   const cal = images(16, 11);
