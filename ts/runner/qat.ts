@@ -18,6 +18,9 @@ export interface QatRequest {
   /** the FP model (its checkpoint is written for ts/quant to load) */
   fp: LoadedGridModel & { checkpoint?: Uint8Array | null };
   fpBytes: Uint8Array;
+  /** the FP model's id and config hash in the store (recorded instead of the temporary file) */
+  fpId: string;
+  fpHash: string;
   arch: string;
   method: string;
   bits: number;
@@ -45,11 +48,16 @@ export async function quantizeForGrid(r: QatRequest): Promise<ProducedModel> {
         for (; last < p.done; last++) r.onStep();
       },
     });
-    const { versions: _v, ...record } = res.record;
+    // the FP checkpoint went through a temporary file: record the store's FP model instead of its random path,
+    // so the same seed gives the same q-checkpoint bytes and the same records
+    const fpName = `${r.fpId} (config ${r.fpHash}) in the result store`;
+    const meta = res.meta.quant ? { ...res.meta, quant: { ...res.meta.quant, fp: { ...res.meta.quant.fp, checkpoint: fpName } } } : res.meta;
+    const { versions: _v, ...rest } = res.record;
+    const record = { ...rest, fp: { ...rest.fp, checkpoint: fpName } };
     const nc = res.nanAt !== null;
     return {
       model: res.model, inputSize: res.meta.inputSize, preprocess: res.meta.preprocess, numClasses: res.meta.numClasses,
-      checkpoint: nc ? null : checkpointBytes(res.model, res.meta), record: { ...record, fp_checkpoint: '(the FP model of this store)' }, nc,
+      checkpoint: nc ? null : checkpointBytes(res.model, meta), record, nc,
       ncReason: nc ? String(record.ncReason ?? 'non-finite loss') : null,
     };
   } finally {

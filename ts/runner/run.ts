@@ -228,7 +228,7 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
     const t = performance.now();
     const cpu0 = process.cpuUsage();
     store.claim(unit.id);
-    const r = await quantizeForGrid({ fp: fp.loaded, fpBytes: fp.bytes, arch: unit.arch, method: unit.method, bits: unit.bits, budget: p.qat, seed: p.seed, dataset: c.ds, onStep: () => prog.cellTick() });
+    const r = await quantizeForGrid({ fp: fp.loaded, fpBytes: fp.bytes, fpId: fpUnit.id, fpHash: fp.hash, arch: unit.arch, method: unit.method, bits: unit.bits, budget: p.qat, seed: p.seed, dataset: c.ds, onStep: () => prog.cellTick() });
     const secs = (performance.now() - t) / 1000;
     const cpuSeconds = cpuSince(cpu0);
     store.putModel({ id: unit.id, arch: unit.arch, method: unit.method, bits: unit.bits, config, configHash: hash, seed: p.seed, record: { ...r.record, [NC_REASON_KEY]: r.ncReason }, nc: r.nc, versions: c.versions, commit: c.versions.commit ?? null, seconds: secs, cpuSeconds }, r.checkpoint);
