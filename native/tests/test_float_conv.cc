@@ -201,3 +201,44 @@ QRB_TEST(float_conv, survives_async_signals) {
   QRB_CHECK(ok);
 }
 #endif
+
+QRB_TEST(float_conv, reused_workspace_with_nan_garbage) {
+  // The oneDNN path reuses its blocked-layout buffers from call to call. Poison them: a large call
+  // on NaN data leaves NaN in every slot; then shapes whose channels pad the 16-blocks (3, 5, 7) and
+  // the combined backward must still equal the twin (padding is zeroed by the library, not assumed).
+  if (!qrb::float_backend_available(qrb::FloatBackend::dnnl)) return;
+  qrb::test::Rng rng(91);
+  const auto big = P(4, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1);
+  std::vector<float> bx(big.x_size(), NAN), bw(big.w_size(), NAN), by(big.y_size()), bdx(big.x_size()), bdw(big.w_size());
+  for (const auto& p : {P(2, 3, 7, 5, 5, 3, 3, 1, 1, 1, 1), P(1, 5, 11, 13, 7, 3, 2, 2, 2, 2, 1), P(3, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2)}) {
+    QRB_CHECK(qrb::f32_conv2d_fwd(big, bx.data(), bx.size(), bw.data(), bw.size(), nullptr, 0, by.data(), by.size(),
+                                  qrb::FloatBackend::dnnl).ok);
+    QRB_CHECK(qrb::f32_conv2d_bwd(big, bx.data(), bx.size(), by.data(), by.size(), bw.data(), bw.size(), bdx.data(),
+                                  bdx.size(), bdw.data(), bdw.size(), nullptr, 0, qrb::FloatBackend::dnnl).ok);
+    auto x = randv(rng, p.x_size()), w = randv(rng, p.w_size()), b = randv(rng, size_t(p.cout));
+    auto dy = randv(rng, p.y_size());
+    std::vector<float> y0(p.y_size()), y1(p.y_size()), dx0(p.x_size()), dx1(p.x_size()), dw0(p.w_size()),
+        dw1(p.w_size()), db0(size_t(p.cout)), db1(size_t(p.cout));
+    qrb::f32_conv2d_fwd_ref(p, x.data(), w.data(), b.data(), y0.data());
+    qrb::f32_conv2d_bwd_data_ref(p, dy.data(), w.data(), dx0.data());
+    qrb::f32_conv2d_bwd_weights_ref(p, x.data(), dy.data(), dw0.data(), db0.data());
+    QRB_CHECK(qrb::f32_conv2d_fwd(p, x.data(), x.size(), w.data(), w.size(), b.data(), b.size(), y1.data(), y1.size(),
+                                  qrb::FloatBackend::dnnl).ok);
+    QRB_CHECK(qrb::f32_conv2d_fwd(big, bx.data(), bx.size(), bw.data(), bw.size(), nullptr, 0, by.data(), by.size(),
+                                  qrb::FloatBackend::dnnl).ok);
+    QRB_CHECK(qrb::f32_conv2d_bwd(p, x.data(), x.size(), dy.data(), dy.size(), w.data(), w.size(), dx1.data(),
+                                  dx1.size(), dw1.data(), dw1.size(), db1.data(), db1.size(), qrb::FloatBackend::dnnl).ok);
+    double e;
+    QRB_CHECK(close(y1, y0, &e));
+    QRB_CHECK(close(dx1, dx0, &e));
+    QRB_CHECK(close(dw1, dw0, &e));
+    QRB_CHECK(close(db1, db0, &e));
+  }
+  // db without dw is refused; nothing asked is a no-op
+  const auto p = kShapes[1];
+  std::vector<float> x(p.x_size()), dy(p.y_size()), w(p.w_size()), db(size_t(p.cout));
+  QRB_CHECK(!qrb::f32_conv2d_bwd(p, x.data(), x.size(), dy.data(), dy.size(), w.data(), w.size(), nullptr, 0, nullptr,
+                                 0, db.data(), db.size(), qrb::FloatBackend::automatic).ok);
+  QRB_CHECK(qrb::f32_conv2d_bwd(p, x.data(), x.size(), dy.data(), dy.size(), w.data(), w.size(), nullptr, 0, nullptr,
+                                0, nullptr, 0, qrb::FloatBackend::automatic).ok);
+}

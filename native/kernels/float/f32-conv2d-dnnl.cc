@@ -3,8 +3,9 @@
 // oneDNN (aarch64 cross build, QRB_SYSTEM_LIBS=OFF) these functions return an error Status and the
 // dispatcher (f32-dispatch.cc) uses the twin.
 // The caller's buffers are plain NCHW / OIHW (GOIHW for groups); primitives use oneDNN's preferred
-// (blocked) layouts with reorders in and out per call (see ConvMds). Keeping activations blocked
-// between layers would save those reorders; that needs native-side tensors.
+// (blocked) layouts with reorders in and out per call (see ConvMds), into per-thread workspace
+// buffers reused across calls (Workspace). Keeping activations blocked between layers would save
+// those reorders; that needs native-side tensors.
 // oneDNN's own primitive cache makes re-creating a primitive of a seen shape cheap.
 // Threads: oneDNN's OpenMP pool (OMP_NUM_THREADS, default = cores).
 // Signals: oneDNN 2.6's convolutions corrupt the heap when an asynchronous signal lands inside them
@@ -17,8 +18,11 @@
 
 #ifdef QRB_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <unordered_map>
+#include <vector>
 
 #include "qrb/float-signals.h"
 #endif
@@ -78,11 +82,62 @@ dnnl::convolution_forward::primitive_desc fwd_pd(const ConvMds& m, bool with_bia
   return convolution_forward::primitive_desc(d, cpu_engine());
 }
 
+// Buffers for the primitives' (blocked) layouts, reused from call to call on the calling thread
+// instead of allocated per call (fresh ones cost ~10k page faults per resnet20 training step). A call
+// takes slots in order (Scope resets the count); buffers up to kKeepBytes stay for the next call,
+// larger ones are freed when the call ends. Calls are synchronous, so a slot is never shared.
+class Workspace {
+ public:
+  static constexpr size_t kKeepBytes = size_t(64) << 20;
+  void* get(size_t bytes) {
+    if (next_ == bufs_.size()) bufs_.push_back({nullptr, 0});
+    Buf& b = bufs_[next_++];
+    if (b.size < bytes) {
+      std::free(b.ptr);
+      b = {nullptr, 0};
+      const size_t rounded = (bytes + 63) / 64 * 64;
+      b.ptr = std::aligned_alloc(64, rounded);
+      if (!b.ptr) throw std::bad_alloc();
+      b.size = rounded;
+    }
+    return b.ptr;
+  }
+  void begin() { next_ = 0; }
+  void end() {
+    for (Buf& b : bufs_)
+      if (b.size > kKeepBytes) {
+        std::free(b.ptr);
+        b = {nullptr, 0};
+      }
+  }
+  ~Workspace() {
+    for (Buf& b : bufs_) std::free(b.ptr);
+  }
+
+ private:
+  struct Buf {
+    void* ptr;
+    size_t size;
+  };
+  std::vector<Buf> bufs_;
+  size_t next_ = 0;
+};
+
+thread_local Workspace workspace;
+
+struct WorkspaceScope {
+  WorkspaceScope() { workspace.begin(); }
+  ~WorkspaceScope() { workspace.end(); }
+};
+
+// A memory object of the primitive's layout over a workspace slot.
+memory scratch(const memory::desc& md) { return memory(md, cpu_engine(), workspace.get(md.get_size())); }
+
 // The user's buffer as an input in the primitive's layout (reordered when they differ).
 memory input(const memory::desc& want, const memory::desc& user_md, const float* ptr, dnnl::stream& s) {
   memory user(user_md, cpu_engine(), const_cast<float*>(ptr));
   if (want == user_md) return user;
-  memory m(want, cpu_engine());
+  memory m = scratch(want);
   dnnl::reorder(user, m).execute(s, user, m);
   return m;
 }
@@ -91,7 +146,7 @@ memory input(const memory::desc& want, const memory::desc& user_md, const float*
 struct Output {
   memory user, mem;
   Output(const memory::desc& want, const memory::desc& user_md, float* ptr)
-      : user(user_md, cpu_engine(), ptr), mem(want == user_md ? user : memory(want, cpu_engine())) {}
+      : user(user_md, cpu_engine(), ptr), mem(want == user_md ? user : scratch(want)) {}
   void finish(dnnl::stream& s) {
     if (mem != user) dnnl::reorder(mem, user).execute(s, mem, user);
   }
@@ -101,10 +156,15 @@ Status dnnl_error(const char* what, const dnnl::error& e) {
   return Status::Error(std::string(what) + ": oneDNN failed: " + e.what());
 }
 
+Status alloc_error(const char* what) {
+  return Status::Error(std::string(what) + ": out of memory for the library's blocked layouts");
+}
+
 }  // namespace
 
 Status f32_conv2d_fwd_dnnl(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y) {
   AsyncSignalsBlocked guard;
+  WorkspaceScope ws;
   try {
     ConvMds m = conv_mds(p);
     auto pd = fwd_pd(m, b != nullptr);
@@ -121,10 +181,14 @@ Status f32_conv2d_fwd_dnnl(const Conv2dParams& p, const float* x, const float* w
   } catch (const dnnl::error& e) {
     return dnnl_error("f32_conv2d_fwd_dnnl", e);
   }
+  catch (const std::bad_alloc&) {
+    return alloc_error("f32_conv2d_fwd_dnnl");
+  }
 }
 
 Status f32_conv2d_bwd_data_dnnl(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
   AsyncSignalsBlocked guard;
+  WorkspaceScope ws;
   try {
     using namespace dnnl;
     ConvMds m = conv_mds(p);
@@ -142,6 +206,9 @@ Status f32_conv2d_bwd_data_dnnl(const Conv2dParams& p, const float* dy, const fl
     return Status::Ok();
   } catch (const dnnl::error& e) {
     return dnnl_error("f32_conv2d_bwd_data_dnnl", e);
+  }
+  catch (const std::bad_alloc&) {
+    return alloc_error("f32_conv2d_bwd_data_dnnl");
   }
 }
 
@@ -164,7 +231,7 @@ void run_bwd_weights(const ConvMds& m, const dnnl::convolution_backward_weights:
   Output dwo(pd.diff_weights_desc(), m.wei, dw);
   memory dy_in = dy_mem;
   if (pd.diff_dst_desc() != dy_mem.get_desc()) {
-    dy_in = memory(pd.diff_dst_desc(), cpu_engine());
+    dy_in = scratch(pd.diff_dst_desc());
     dnnl::reorder(dy_mem, dy_in).execute(s, dy_mem, dy_in);
   }
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, input(pd.src_desc(), m.src, x, s)},
@@ -184,6 +251,7 @@ void run_bwd_weights(const ConvMds& m, const dnnl::convolution_backward_weights:
 
 Status f32_conv2d_bwd_weights_dnnl(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db) {
   AsyncSignalsBlocked guard;
+  WorkspaceScope ws;
   try {
     ConvMds m = conv_mds(p);
     auto pd = bwd_weights_pd(m, db != nullptr);
@@ -194,6 +262,9 @@ Status f32_conv2d_bwd_weights_dnnl(const Conv2dParams& p, const float* x, const 
   } catch (const dnnl::error& e) {
     return dnnl_error("f32_conv2d_bwd_weights_dnnl", e);
   }
+  catch (const std::bad_alloc&) {
+    return alloc_error("f32_conv2d_bwd_weights_dnnl");
+  }
 }
 
 // Both gradients in one call: dy is reordered into the primitives' layout once and feeds
@@ -202,6 +273,7 @@ Status f32_conv2d_bwd_weights_dnnl(const Conv2dParams& p, const float* x, const 
 Status f32_conv2d_bwd_dnnl(const Conv2dParams& p, const float* x, const float* dy, const float* w, float* dx,
                            float* dw, float* db) {
   AsyncSignalsBlocked guard;
+  WorkspaceScope ws;
   try {
     using namespace dnnl;
     ConvMds m = conv_mds(p);
@@ -227,6 +299,9 @@ Status f32_conv2d_bwd_dnnl(const Conv2dParams& p, const float* x, const float* d
     return Status::Ok();
   } catch (const dnnl::error& e) {
     return dnnl_error("f32_conv2d_bwd_dnnl", e);
+  }
+  catch (const std::bad_alloc&) {
+    return alloc_error("f32_conv2d_bwd_dnnl");
   }
 }
 
