@@ -5,30 +5,13 @@
  * errors of bad values.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../ts/native/binding.ts';
 import { readNpy } from '../../ts/attacks/npy.ts';
+import { cli as run, oneJson, oneLineError } from './cli.ts';
 
-function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['ts/cli/bin.mjs', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 300000, env: { ...process.env, OMP_NUM_THREADS: '2', QROBUST_PROGRESS: '' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function oneJson(r: { code: number; stdout: string; stderr: string }): Record<string, any> {
-  assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n');
-  assert.equal(lines.length, 1, r.stdout);
-  return JSON.parse(lines[0]!);
-}
-
-function oneLineError(r: { code: number; stderr: string }, code: number, re: RegExp): void {
-  assert.equal(r.code, code, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, re);
-}
+const cli = (args: string[]) => run(args, { QROBUST_PROGRESS: '' });
 
 /** Per-sample ℓ∞ / ℓ2 / ℓ1 norm of a − b over samples of d values (float64, independent of ts/attacks). */
 function norms(a: Float32Array, b: Float32Array, d: number, p: 'linf' | 'l2' | 'l1'): number[] {
@@ -50,7 +33,7 @@ const NORM: Record<string, 'linf' | 'l2' | 'l1'> = { fgsm: 'linf', 'pgd-linf': '
 const N = 16;
 
 describe('e2e: qrobust eval --suite adversarial', function () {
-  this.timeout(600000);
+  this.timeout(1800000);
   const dir = join(repoRoot, 'test', '.generated', 'e2e-adversarial');
   const ckpt = join(dir, 'tiny.safetensors');
   const adv = join(dir, 'adv');

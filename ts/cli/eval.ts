@@ -28,7 +28,7 @@ import { loadDeployModel } from '../deploy/model.ts';
 import { evaluateClean } from '../eval/clean.ts';
 import { evaluateSystematic } from '../eval/systematic.ts';
 import { evaluateCorruption } from '../eval/corruption.ts';
-import { evaluateAdversarial, formatAdversarialTable, parseAdversarialFlags, type TransferModel } from '../eval/adversarial.ts';
+import { evaluateAdversarial, formatAdversarialTable, parseAdversarialFlags, type AdversarialFlagValues, type TransferModel } from '../eval/adversarial.ts';
 import type { EvalContext } from '../eval/common.ts';
 
 /** The suites `eval` runs. */
@@ -53,17 +53,11 @@ export function applyThreads(threads: string | undefined): void {
   threadsLoaded = true;
 }
 
-interface EvalFlags {
+interface EvalFlags extends AdversarialFlagValues {
   model?: string;
   data?: string;
   suite: string;
   severities: string;
-  attacks?: string;
-  magnitudes?: string;
-  eps?: string;
-  epsRule?: string;
-  pgdSteps?: string;
-  aaVersion?: string;
   saveAdv?: string;
   transferTo?: string;
   perSample: boolean;
