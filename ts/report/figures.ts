@@ -73,8 +73,8 @@ export function figureSpecs(d: ReportData, arch: string, target: string): Record
           encoding: {
             x: { field: 'bits', type: 'ordinal', sort: bitsDomain, title: 'bit width', axis: { labelAngle: 0 } },
             xOffset: { field: 'attack', type: 'nominal', sort: attackDomain },
-            y: { field: 'ar', type: 'quantitative', title: 'accuracy under attack (%)', scale: { domain: [0, 100] } },
-            color: { field: 'attack', type: 'nominal', sort: attackDomain, title: 'attack (95% interval)' },
+            y: { field: 'ar', type: 'quantitative', title: 'accuracy under attack (%; bars: 95% interval)', scale: { domain: [0, 100] } },
+            color: { field: 'attack', type: 'nominal', sort: attackDomain, title: 'attack' },
           },
         },
         {
@@ -98,7 +98,7 @@ export function figureSpecs(d: ReportData, arch: string, target: string): Record
     spec: {
       width: 620, height: 170,
       mark: { type: 'line', point: true },
-      encoding: { x: { field: 'corruption', type: 'nominal', sort: [...CORRUPTIONS], title: null, axis: { labelAngle: -35 } }, y: { field: 'accuracy', type: 'quantitative', title: 'top-1 (%)', scale: { domain: [0, 100] } }, color: { field: 'bits', type: 'ordinal', sort: bitsDomain, title: 'bit width' } },
+      encoding: { x: { field: 'corruption', type: 'nominal', sort: [...CORRUPTIONS], title: null, axis: { labelAngle: -35 } }, y: { field: 'accuracy', type: 'quantitative', title: 'top-1 (%)', scale: { domain: [0, 100] } }, color: { field: 'bits', type: 'nominal', sort: bitsDomain, title: 'bit width', scale: { scheme: 'tableau10' } } },
     },
     config: CONFIG,
   } as TopLevelSpec;
@@ -110,7 +110,7 @@ export function figureSpecs(d: ReportData, arch: string, target: string): Record
     spec: {
       width: 620, height: 170,
       mark: { type: 'line', point: true },
-      encoding: { x: { field: 'pipeline', type: 'nominal', sort: [...SYSTEMATIC_IDS], title: null, axis: { labelAngle: -35 } }, y: { field: 'accuracy', type: 'quantitative', title: 'top-1 (%)', scale: { zero: false } }, color: { field: 'bits', type: 'ordinal', sort: bitsDomain, title: 'bit width' } },
+      encoding: { x: { field: 'pipeline', type: 'nominal', sort: [...SYSTEMATIC_IDS], title: null, axis: { labelAngle: -35 } }, y: { field: 'accuracy', type: 'quantitative', title: 'top-1 (%)', scale: { zero: false } }, color: { field: 'bits', type: 'nominal', sort: bitsDomain, title: 'bit width', scale: { scheme: 'tableau10' } } },
     },
     config: CONFIG,
   } as TopLevelSpec;
