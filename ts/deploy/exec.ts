@@ -96,9 +96,10 @@ function biasFloat(bias: Int32Array | null, sx: number, w: QWeights): Float32Arr
 }
 
 /** Codes → the real clamp range of a node's qmin/qmax (only where they narrow the code type's range). */
-function realClamp(out: QPoint, qmin: number, qmax: number): [number, number] {
+function realClamp(out: QPoint, qmin: number, qmax: number, relu: boolean): [number, number] {
   const [lo, hi] = codeRange(out.dtype);
-  return [qmin > lo ? out.scale * (qmin - out.zeroPoint) : -Infinity, qmax < hi ? out.scale * (qmax - out.zeroPoint) : Infinity];
+  // a ReLU is qmin = zero point, which equals the container's minimum for a uint8 point with zero point 0
+  return [qmin > lo || relu ? out.scale * (qmin - out.zeroPoint) : -Infinity, qmax < hi ? out.scale * (qmax - out.zeroPoint) : Infinity];
 }
 
 /** XNNPACK's NHWC convolution reduces over (kh, kw, c): im2col in that order, then the GEMM with the A72 hazard. */
@@ -208,7 +209,7 @@ function runQConv(n: QConvNode, x: Value, t: Target): Value {
 function floatEpilogue(n: QConvNode | QGemmNode, y: Float32Array, shape: number[], t: Target): Value {
   if (!n.out) return { shape, data: y };
   if (t.execution === 'fp16') {
-    const [lo, hi] = realClamp(n.out, n.qmin, n.qmax);
+    const [lo, hi] = realClamp(n.out, n.qmin, n.qmax, n.op === 'qconv' && n.relu === true);
     for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i]!, lo), hi);
     return { shape, data: roundF16(y) };
   }
@@ -256,7 +257,7 @@ function runQAdd(n: DeployNode & { op: 'qadd' }, a: Value, b: Value, t: Target):
   const y = new Float32Array(af.length);
   for (let i = 0; i < y.length; i++) y[i] = Math.fround(af[i]! + bf[i]!);
   if (t.execution === 'fp16') {
-    const [lo, hi] = realClamp(n.out, n.qmin, n.qmax);
+    const [lo, hi] = realClamp(n.out, n.qmin, n.qmax, n.relu === true);
     for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i]!, lo), hi);
     return { shape: a.shape, data: roundF16(y) };
   }

@@ -41,10 +41,8 @@ function symmetric(): { point: PointMap; clamp: ClampMap } {
   };
   return {
     point,
+    // clamps map by real value: a ReLU (qmin = z) becomes 0, the old range's saturation stays a clamp
     clamp: (p, q) => {
-      const [lo, hi] = codeRange(p.dtype);
-      if (q <= lo) return -128;
-      if (q >= hi) return 127;
       if (p.range && p.range[1] - p.range[0] < 255) return Math.min(127, Math.max(-128, q - p.zeroPoint));
       const s = point(p).scale;
       return Math.min(127, Math.max(-128, Math.round(((q - p.zeroPoint) * p.scale) / s)));

@@ -54,6 +54,29 @@ describe('deploy: integer engine', () => {
     assert.ok(lowered.conversions.some((c) => /2 weights of -128 clamped to -127/.test(c)), lowered.conversions.join('; '));
   });
 
+  it('a fused ReLU (qmin = zero point = 0 on a uint8 point) survives TensorRT symmetric lowering and the FP16 engine', () => {
+    const conv = hazardGraph(new Array<number>(16).fill(1)).nodes[1] as QConvNode;
+    const out = { scale: 0.5, zeroPoint: 0, dtype: 'uint8' as const };
+    const g: DeployGraph = {
+      input: { name: 'x', shape: [1, 16, 1, 1] }, outputs: ['yf'], source: 'test', conversions: [],
+      nodes: [
+        { op: 'quantize', name: 'in', inputs: ['x'], outputs: ['xq'], q: { scale: 1, zeroPoint: 0, dtype: 'int8' } },
+        { ...conv, out, qmin: 0, qmax: 255, relu: true },
+        { op: 'dequantize', name: 'out', inputs: ['y'], outputs: ['yf'], q: out },
+      ],
+    };
+    const neg = new Float32Array(16).fill(-3), pos = new Float32Array(16).fill(2);
+    for (const id of ['x86-onnxruntime', 'rpi4-tflite', 'jetson-orin-tensorrt', 'jetson-nano-fp16', 'reference']) {
+      const t = loadTarget(id);
+      const l = lowerForTarget(g, t);
+      assert.equal(runGraph(l, neg, [1, 16, 1, 1], t).get('yf')!.data[0], 0, `${id}: ReLU of -48`);
+      const v = runGraph(l, pos, [1, 16, 1, 1], t).get('yf')!.data[0]!;
+      // TensorRT's symmetric point has step 0.5·255/127: 32 lands on 32·127/127.5 codes
+      if (id === 'jetson-orin-tensorrt') assert.ok(Math.abs(v - 32) < Math.fround((0.5 * 255) / 127), `${id}: ${v}`);
+      else assert.equal(v, 32, `${id}: 32 stays`);
+    }
+  });
+
   it('TensorRT lowering makes points symmetric and records it; asymmetric weights that do not fit are a named error', () => {
     const g = hazardGraph(new Array<number>(16).fill(1));
     const t = loadTarget('jetson-orin-tensorrt');
