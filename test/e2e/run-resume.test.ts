@@ -34,7 +34,7 @@ function runAndKill(args: string[], k: number): Promise<{ signal: NodeJS.Signals
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 const SMOKE_CELLS = ['fp/32', 'lsq/2', 'lsq/8'].flatMap((m) => ['clean', 'adversarial', 'corruption', 'systematic'].map((s) => `resnet20/${m}/${s}/reference`)).sort();
 
-describe('e2e: qrobust run (smoke preset): kill -9 and resume, same seed twice, bad stores', function () {
+describe('e2e: qrobust run (smoke preset): kill -9 and resume, same seed twice, shards + merge, bad stores', function () {
   this.timeout(900000);
   const dir = join(repoRoot, 'test', '.generated', 'e2e-run');
   const a = join(dir, 'a.db');
@@ -94,6 +94,31 @@ describe('e2e: qrobust run (smoke preset): kill -9 and resume, same seed twice, 
     const md = readFileSync(join(dir, 'rep-a', 'tables.md'), 'utf8');
     assert.match(md, /### Table 1: clean top-1 accuracy/);
     assert.match(md, /\| LSQ \| (NC \()?\d+\.\d\d/);
+  });
+
+  it('--shard 1/2 and 2/2 into two stores, merged: the same report as the unsharded run', () => {
+    const s1 = join(dir, 's1.db');
+    const s2 = join(dir, 's2.db');
+    const m = join(dir, 'merged.db');
+    const r1 = cli(['run', '--preset', 'smoke', '--shard', '1/2', '--store', s1, '--json']);
+    assert.equal(r1.code, 0, r1.stderr);
+    const r2 = cli(['run', '--preset', 'smoke', '--shard', '2/2', '--store', s2, '--json']);
+    assert.equal(r2.code, 0, r2.stderr);
+    // lines dealt round-robin: fp and lsq/8 to shard 1, lsq/2 to shard 2 (which also needs the FP clean cell for NC)
+    assert.equal(JSON.parse(r1.stdout.trim()).cells_total, 8);
+    assert.equal(JSON.parse(r2.stdout.trim()).cells_total, 4);
+    const mg = cli(['merge', '--store', m, s1, s2, '--json']);
+    assert.equal(mg.code, 0, mg.stderr);
+    const merged = JSON.parse(mg.stdout.trim());
+    assert.equal(merged.sources[0].cellsAdded + merged.sources[1].cellsAdded, 12);
+    const db = new Database(m, { readonly: true });
+    assert.deepEqual((db.prepare('SELECT id FROM cells ORDER BY id').all() as { id: string }[]).map((x) => x.id), SMOKE_CELLS);
+    db.close();
+    const rep = cli(['report', '--store', m, '--out', join(dir, 'rep-m')]);
+    assert.equal(rep.code, 0, rep.stderr);
+    for (const f of ['tables.md', 'table1-clean.csv', 'table2-wcar.csv', 'table3-nr.csv', 'table4-sr.csv', 'findings.md']) {
+      assert.equal(sha(join(dir, 'rep-m', f)), sha(join(dir, 'rep-b', f)), `${f} differs between the sharded and the plain run`);
+    }
   });
 
   it('a corrupt store or a store of an older schema: a named error, exit 1, the file untouched', () => {
