@@ -231,6 +231,28 @@ static Napi::Value Add(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// f32SgdStep(p, g, buf|null, lr, momentum, dampening, weightDecay, nesterov, first)
+static Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string fn = "f32SgdStep";
+  auto p = f32_arg(info, 0, fn + "(p)");
+  auto g = f32_arg(info, 1, fn + "(g)");
+  auto buf = f32_arg(info, 2, fn + "(buf)", true);
+  if (g.second != p.second) throw Napi::RangeError::New(env, fn + "(g): length differs from p");
+  if (buf.first && buf.second != p.second) throw Napi::RangeError::New(env, fn + "(buf): length differs from p");
+  SgdParams o;
+  o.lr = arg_number(info, 3, fn + "(lr)");
+  o.momentum = arg_number(info, 4, fn + "(momentum)");
+  o.dampening = arg_number(info, 5, fn + "(dampening)");
+  o.weight_decay = arg_number(info, 6, fn + "(weightDecay)");
+  if (!info[7].IsBoolean()) throw_type(env, fn + "(nesterov)", "boolean", info[7]);
+  if (!info[8].IsBoolean()) throw_type(env, fn + "(first)", "boolean", info[8]);
+  o.nesterov = info[7].As<Napi::Boolean>().Value();
+  o.first = info[8].As<Napi::Boolean>().Value();
+  check(env, f32_sgd_step(p.first, g.first, buf.first, p.second, o));
+  return env.Undefined();
+}
+
 static Napi::Value FloatInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -260,6 +282,7 @@ void init_float(Napi::Env env, Napi::Object exports) {
   exports.Set("f32Relu", Napi::Function::New(env, Relu, "f32Relu"));
   exports.Set("f32ReluBackward", Napi::Function::New(env, ReluBackward, "f32ReluBackward"));
   exports.Set("f32Add", Napi::Function::New(env, Add, "f32Add"));
+  exports.Set("f32SgdStep", Napi::Function::New(env, SgdStep, "f32SgdStep"));
 }
 
 }  // namespace qrb::binding

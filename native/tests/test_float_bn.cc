@@ -120,3 +120,26 @@ QRB_TEST(float_bn, relu_backward_passes_nan_and_add_accumulates_in_place) {
   QRB_CHECK(!qrb::f32_add(a.data(), a.data(), 3, y.data(), 2).ok);
   QRB_CHECK(!qrb::f32_add(nullptr, a.data(), 3, a.data(), 3).ok);
 }
+
+QRB_TEST(float_bn, sgd_step_hand_computed_and_errors) {
+  // Nesterov, weight decay: g = 0.5 + 0.01·1 = 0.51; first step buf = g; p = 1 − 0.1·(g + 0.9·buf)
+  float p[1] = {1}, g[1] = {0.5f}, buf[1] = {0};
+  qrb::SgdParams o;
+  o.lr = 0.1;
+  o.momentum = 0.9;
+  o.weight_decay = 0.01;
+  o.nesterov = true;
+  o.first = true;
+  QRB_CHECK(qrb::f32_sgd_step(p, g, buf, 1, o).ok);
+  QRB_CHECK_EQ(buf[0], 0.51f);
+  QRB_CHECK(std::fabs(p[0] - (1.0f - 0.1f * (0.51f + 0.9f * 0.51f))) < 1e-6f);
+  qrb::SgdParams plain;
+  plain.lr = 0.5;
+  float q[2] = {1, 2}, gq[2] = {2, -2};
+  QRB_CHECK(qrb::f32_sgd_step(q, gq, nullptr, 2, plain).ok);  // no momentum: no buffer needed
+  QRB_CHECK_EQ(q[0], 0.0f);
+  QRB_CHECK_EQ(q[1], 3.0f);
+  QRB_CHECK(!qrb::f32_sgd_step(p, g, nullptr, 1, o).ok);  // momentum without a buffer
+  o.lr = -1;
+  QRB_CHECK(!qrb::f32_sgd_step(p, g, buf, 1, o).ok);
+}

@@ -1,10 +1,12 @@
-// The optimised paths of the float engine against their references: conv2d's combined backward call
+// The optimised paths of the float engine against their references: the native SGD update against
+// ts/nn/optim.ts's loop (bitwise); conv2d's combined backward call
 // against the two separate calls (bitwise, every backend, awkward geometries), and
 // elementwise broadcasting add/sub/mul/div over trailing runs (per-channel normalisation, biases) on awkward
 // shapes, both operand orders, and their gradients; Tensor.empty's contract. Exact equality: the
 // fast paths do the same float64-then-float32 arithmetic as the references.
 import assert from 'node:assert/strict';
-import { Tensor, broadcastIndex, broadcastShapes, conv2dBackward, conv2dBackwardData, conv2dBackwardWeights, conv2dGeometry, floatInfo, type Conv2dOptions, type FloatBackendName } from '../../ts/tensor/index.ts';
+import { Tensor, broadcastIndex, broadcastShapes, conv2dBackward, conv2dBackwardData, conv2dBackwardWeights, conv2dGeometry, floatInfo, setFloatBackend, sgdStep, type Conv2dOptions, type FloatBackendName } from '../../ts/tensor/index.ts';
+import { SGD, type SgdOptions } from '../../ts/nn/index.ts';
 import * as ag from '../../ts/autograd/index.ts';
 import { Rng } from '../../ts/util/rng.ts';
 
@@ -125,5 +127,43 @@ describe('parity/float-fast-paths: conv2d backward in one native call', () => {
     const g = conv2dGeometry([1, 2, 4, 4], [3, 2, 3, 3], {});
     assert.throws(() => conv2dBackward(g, Tensor.zeros([1, 2, 4, 4]), Tensor.zeros([1, 3, 3, 3]), Tensor.zeros([3, 2, 3, 3]), { dx: true, dw: true, db: false }), /dy/);
     assert.throws(() => conv2dBackward(g, Tensor.zeros([1, 2, 5, 4]), Tensor.zeros([1, 3, 2, 2]), Tensor.zeros([3, 2, 3, 3]), { dx: true, dw: true, db: false }), /for x/);
+  });
+});
+
+describe('parity/float-fast-paths: native SGD update = the TS loop (bitwise)', () => {
+  const optsList: SgdOptions[] = [
+    { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    { lr: 0.1, momentum: 0.9, dampening: 0.1 },
+    { lr: 0.3, weightDecay: 1e-2 },
+    { lr: 0.01 },
+  ];
+  for (const opts of optsList)
+    it(`three steps with ${JSON.stringify(opts)} over sizes around the native threshold and the thread split`, () => {
+      const run = (be: FloatBackendName) => {
+        const prev = setFloatBackend(be);
+        try {
+          const rng = new Rng(8);
+          const params = [16383, 16384, 65537, 200003].map((n) => ag.param(Tensor.randn([n], rng)));
+          const opt = new SGD([{ params: params.slice(0, 2) }, { params: params.slice(2), weightDecay: 0.02 }], opts);
+          for (let s = 0; s < 3; s++) {
+            for (const p of params) p.grad = Tensor.randn(p.shape, rng, 0.1);
+            opt.step();
+          }
+          return params.map((p) => p.data);
+        } finally {
+          setFloatBackend(prev);
+        }
+      };
+      const a = run('auto');
+      const r = run('ref');
+      a.forEach((v, i) => assert.ok(v.every((x, j) => Object.is(x, r[i]![j])), `param ${i} differs`));
+    });
+
+  it('sgdStep checks its arguments', () => {
+    const p = new Float32Array(4);
+    const o = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, first: true };
+    assert.throws(() => sgdStep(p, new Float32Array(3), new Float32Array(4), o), /g/);
+    assert.throws(() => sgdStep(p, new Float32Array(4), null, o), /buf/);
+    assert.throws(() => sgdStep(p, new Float32Array(4), new Float32Array(4), { ...o, lr: -1 }), /lr/);
   });
 });

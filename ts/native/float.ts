@@ -50,4 +50,6 @@ export interface FloatNative {
   f32ReluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** y = a + b elementwise, threaded; y may be a (in-place accumulation). */
   f32Add(a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /** One torch.optim.SGD update in place (p, buf); same bits as ts/nn/optim.ts's loop. */
+  f32SgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, first: boolean): void;
 }

@@ -6,6 +6,10 @@
  */
 import { invalidOption, UsageError } from '../util/errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
+import { getFloatBackend, sgdStep } from '../tensor/float-kernels.ts';
+
+/** From this many elements a parameter's update runs natively (same bits; the loop below is its reference). */
+const NATIVE_SGD_MIN = 1 << 14;
 
 export interface SgdOptions {
   lr: number;
@@ -69,6 +73,13 @@ export class SGD {
         const pd = p.data;
         const gd = p.grad.contiguous().data;
         const n = pd.length;
+        if (n >= NATIVE_SGD_MIN && getFloatBackend() !== 'ref') {
+          let nb = momentum === 0 ? null : this.buffers.get(p) ?? null;
+          const firstNative = momentum !== 0 && !nb;
+          if (firstNative) this.buffers.set(p, (nb = new Float32Array(n)));
+          sgdStep(pd, gd, nb, { lr, momentum, dampening, weightDecay: wd, nesterov, first: firstNative });
+          continue;
+        }
         if (momentum === 0) {
           for (let i = 0; i < n; i++) pd[i] = pd[i]! - lr * f(wd !== 0 ? gd[i]! + wd * pd[i]! : gd[i]!);
           continue;

@@ -314,3 +314,26 @@ export function addInPlace(acc: Tensor, g: Tensor): void {
   expectShape('g', g, [...acc.shape]);
   if (acc.size > 0) native().f32Add(acc.data, g.contiguous().data, acc.data);
 }
+
+/** Options of one SGD update (torch.optim.SGD's; `first` starts the momentum buffer from the gradient). */
+export interface SgdStepOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  first: boolean;
+}
+
+/**
+ * One SGD update of `p` (and its momentum buffer) in place, native and threaded: the same bits as
+ * the TS loop in ts/nn/optim.ts (its reference; both round to float32 at the same points).
+ * @throws UsageError on mismatching lengths or a missing buffer with momentum
+ */
+export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, o: SgdStepOptions): void {
+  if (!(p instanceof Float32Array)) throw invalidOption('p', 'a Float32Array', p);
+  if (!(g instanceof Float32Array) || g.length !== p.length) throw invalidOption('g', `a Float32Array of ${p.length} values`, g instanceof Float32Array ? g.length : g);
+  if (buf !== null && (!(buf instanceof Float32Array) || buf.length !== p.length)) throw invalidOption('buf', `a Float32Array of ${p.length} values or null`, buf instanceof Float32Array ? buf.length : buf);
+  if (o.momentum !== 0 && buf === null) throw invalidOption('buf', 'a momentum buffer (momentum is not 0)', buf);
+  if (p.length > 0) native().f32SgdStep(p, g, buf, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, o.first);
+}

@@ -114,4 +114,13 @@ Status f32_relu_backward(const float* x, const float* dy, size_t len, float* dx,
 // y = a + b elementwise (y may be a or b: in-place accumulation).
 Status f32_add(const float* a, const float* b, size_t len, float* y, size_t y_len);
 
+// One torch.optim.SGD update of a parameter p with gradient g and momentum buffer buf (len each; buf
+// may be null without momentum; `first` initialises buf with the gradient, as torch's first step).
+// Arithmetic in double, rounded to float32 where ts/nn/optim.ts stores: the same bits as that loop.
+struct SgdParams {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, first = false;
+};
+Status f32_sgd_step(float* p, const float* g, float* buf, size_t len, const SgdParams& o);
+
 }  // namespace qrb

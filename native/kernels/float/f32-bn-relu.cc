@@ -241,6 +241,33 @@ Status f32_relu_backward(const float* x, const float* dy, size_t len, float* dx,
   return Status::Ok();
 }
 
+// One SGD update (torch.optim.SGD) over [0, len), in double with float32 rounding exactly where the
+// TS reference (ts/nn/optim.ts) stores float32 values, so both give the same bits.
+void sgd_range(float* __restrict p, const float* __restrict g, float* __restrict buf, int64_t len, const SgdParams& o) {
+  for (int64_t i = 0; i < len; ++i) {
+    const float gi = o.weight_decay != 0.0 ? float(double(g[i]) + o.weight_decay * double(p[i])) : g[i];
+    if (o.momentum == 0.0) {
+      p[i] = float(double(p[i]) - o.lr * double(gi));
+      continue;
+    }
+    const float b = o.first ? gi : float(o.momentum * double(buf[i]) + (1.0 - o.dampening) * double(gi));
+    buf[i] = b;
+    const float step = o.nesterov ? float(double(gi) + o.momentum * double(b)) : b;
+    p[i] = float(double(p[i]) - o.lr * double(step));
+  }
+}
+
+Status f32_sgd_step(float* p, const float* g, float* buf, size_t len, const SgdParams& o) {
+  if (len > 0 && (!p || !g)) return Status::Error("f32_sgd_step: null buffer");
+  if (o.momentum != 0.0 && len > 0 && !buf) return Status::Error("f32_sgd_step(buf): momentum needs a buffer");
+  for (double v : {o.lr, o.momentum, o.dampening, o.weight_decay})
+    if (!(v >= 0) || !std::isfinite(v)) return Status::Error("f32_sgd_step: lr, momentum, dampening, weightDecay must be finite and >= 0");
+  parallel_for(int64_t(len), kMinChunk, [p, g, buf, &o](int64_t s, int64_t e) {
+    sgd_range(p + s, g + s, buf ? buf + s : nullptr, e - s, o);
+  });
+  return Status::Ok();
+}
+
 Status f32_add(const float* a, const float* b, size_t len, float* y, size_t y_len) {
   if (y_len != len) return Status::Error("f32_add(y): length differs from a");
   if (len > 0 && (!a || !b || !y)) return Status::Error("f32_add: null buffer");
