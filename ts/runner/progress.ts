@@ -52,7 +52,7 @@ export function startRunProgress(total: number, done: number, quiet: boolean): R
       stop() {},
     };
   }
-  const multi = new cliProgress.MultiBar({ stream: process.stderr, hideCursor: false, clearOnComplete: false, etaBuffer: 30, format: '{label} [{bar}] {value}/{total} | ETA {eta_formatted}' }, cliProgress.Presets.shades_classic);
+  const multi = new cliProgress.MultiBar({ stream: process.stderr, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 2000, hideCursor: false, clearOnComplete: false, etaBuffer: 30, format: '{label} [{bar}] {value}/{total} | ETA {eta_formatted}' }, cliProgress.Presets.shades_classic);
   const overall = multi.create(total, done, { label: 'cells'.padEnd(44) });
   let cell: cliProgress.SingleBar | null = null;
   const clearCell = (): void => {
