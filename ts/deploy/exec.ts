@@ -7,7 +7,7 @@
  * - `integer`: codes between integer nodes; float nodes run in float32 (as ORT runs ops it does not fuse).
  * - `fake-quant`: the same graph in float: every integer node dequantizes its inputs, computes in float32 and
  *   quantizes to its frozen output point with RNE (the ONNX QDQ semantics; the reference).
- * - `fp16`: no quantization points: weights dequantized from their grid, every value rounded to binary16
+ * - `fp16`: no rounding onto grids: weights dequantized from their grid, quantizers only clip to their range, every value rounded to binary16
  *   after each op, ReLU / ReLU6 clamps kept (an FP16 engine).
  *
  * Run {@link lowerForTarget} first: it converts the graph's codes and weights to what the target holds.
@@ -97,9 +97,11 @@ function biasFloat(bias: Int32Array | null, sx: number, w: QWeights): Float32Arr
 
 /** Codes → the real clamp range of a node's qmin/qmax (only where they narrow the code type's range). */
 function realClamp(out: QPoint, qmin: number, qmax: number, relu: boolean): [number, number] {
-  const [lo, hi] = codeRange(out.dtype);
-  // a ReLU is qmin = zero point, which equals the container's minimum for a uint8 point with zero point 0
-  return [qmin > lo || relu ? out.scale * (qmin - out.zeroPoint) : -Infinity, qmax < hi ? out.scale * (qmax - out.zeroPoint) : Infinity];
+  // FP16 keeps the clamps the QAT model has: its quantizers' ranges (points with a grid range) and ReLUs (a ReLU
+  // is qmin = zero point, which equals the container's minimum for a uint8 point with zero point 0); the
+  // calibrated points of adds and pools do not exist in the QAT model and do not clamp
+  const qat = out.range !== undefined;
+  return [qat || relu ? out.scale * (qmin - out.zeroPoint) : -Infinity, qat ? out.scale * (qmax - out.zeroPoint) : Infinity];
 }
 
 /** XNNPACK's NHWC convolution reduces over (kh, kw, c): im2col in that order, then the GEMM with the A72 hazard. */
@@ -473,7 +475,12 @@ function run(g: DeployGraph, x: Float32Array, shape: number[], t: Target, hook?:
     let out: Value;
     switch (n.op) {
       case 'quantize':
-        if (t.execution === 'fp16') out = { shape: x0.shape, data: roundF16(Float32Array.from(floatOf(x0, n))) };
+        if (t.execution === 'fp16') {
+          // no rounding onto the grid, but the quantizer's clip (DoReFa [0, 1], PACT α, LSQ's range) is part of the model
+          const [lo, hi] = n.q.range ?? [-Infinity, Infinity];
+          const a = n.q.scale * (lo - n.q.zeroPoint), b = n.q.scale * (hi - n.q.zeroPoint);
+          out = { shape: x0.shape, data: roundF16(Float32Array.from(floatOf(x0, n), (v) => Math.min(Math.max(v, a), b))) };
+        }
         else out = { shape: x0.shape, data: quantizeFloat(floatOf(x0, n), n.q, t.execution === 'integer' ? t : { ...t, arithmetic: { ...t.arithmetic, quantize: 'rne-divide' } }) };
         break;
       case 'dequantize':
