@@ -6,7 +6,7 @@
 import { SYSTEMATIC_IDS } from '../systematic/pipelines.ts';
 import { CORRUPTIONS } from '../corrupt/tables.ts';
 import type { CellRow, ModelRow } from '../store/store.ts';
-import { normalConservative, srInterval, wilson, type Estimate } from './stats.ts';
+import { meanScoreInterval, srInterval, wilson, type Estimate } from './stats.ts';
 
 /** The metrics of one model on one target. */
 export interface ModelMetrics {
@@ -102,7 +102,7 @@ export function collect(cells: readonly CellRow[], models: readonly ModelRow[]):
       m.attacks = Array.isArray(r.attacks) ? (r.attacks as string[]) : Object.keys(ar);
     } else if (c.suite === 'corruption') {
       const nr = num(r.nr);
-      if (nr !== null) m.nr = normalConservative(nr, n);
+      if (nr !== null) m.nr = meanScoreInterval(nr, n);
       m.corruption = (r.accuracy ?? {}) as Record<string, Record<string, number>>;
       const per = (r.perCorruption ?? {}) as Record<string, number>;
       m.perCorruption = Object.fromEntries(CORRUPTIONS.filter((k) => typeof per[k] === 'number').map((k) => [k, per[k]!]));

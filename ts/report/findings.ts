@@ -12,7 +12,7 @@
 import { SYSTEMATIC_IDS } from '../systematic/pipelines.ts';
 import { CORRUPTIONS } from '../corrupt/tables.ts';
 import type { ModelMetrics, ReportData } from './collect.ts';
-import { normalConservative, spearman, type Estimate } from './stats.ts';
+import { meanScoreInterval, spearman, type Estimate } from './stats.ts';
 import { methodName } from './tables.ts';
 
 /** A verdict. */
@@ -81,8 +81,8 @@ function harmful(d: ReportData, arch: string, target: string, kind: 'corruption'
   const claimed = new Set(kind === 'corruption' ? ['impulse_noise'] : ['rs-pil-nearest', 'rs-opencv-nearest']);
   const inBest = ranked.find((x) => claimed.has(x.id))!;
   const outBest = ranked.find((x) => !claimed.has(x.id))!;
-  const eIn = normalConservative(inBest.acc, n);
-  const eOut = normalConservative(outBest.acc, n);
+  const eIn = meanScoreInterval(inBest.acc, n);
+  const eOut = meanScoreInterval(outBest.acc, n);
   const verdict: Verdict = eIn.hi < eOut.lo ? 'holds' : eOut.hi < eIn.lo ? 'contradicted' : 'not resolved at this n';
   const clean = withData.map((m) => m.clean?.value).filter((v): v is number => typeof v === 'number');
   const cleanMean = clean.length ? clean.reduce((s, v) => s + v, 0) / clean.length : NaN;
@@ -98,10 +98,10 @@ function harmful(d: ReportData, arch: string, target: string, kind: 'corruption'
       extra = `; for the ${low}-bit models, Pillow nearest costs ${drop('rs-pil-nearest').toFixed(2)} and OpenCV nearest ${drop('rs-opencv-nearest').toFixed(2)} points against the reference dec-pil`;
     }
   }
-  const e0 = normalConservative(ranked[0]!.acc, n);
+  const e0 = meanScoreInterval(ranked[0]!.acc, n);
   return {
     claim, scope, verdict,
-    detail: `lowest mean accuracy: ${ranked.slice(0, 3).map((x) => `${x.id} ${x.acc.toFixed(2)}`).join(', ')} (${ranked[0]!.id} ${f2(e0)}); claimed ${inBest.id} ${f2(eIn)} vs the worst of the others ${outBest.id} ${f2(eOut)} (n = ${n}, conservative normal intervals)${extra}`,
+    detail: `lowest mean accuracy: ${ranked.slice(0, 3).map((x) => `${x.id} ${x.acc.toFixed(2)}`).join(', ')} (${ranked[0]!.id} ${f2(e0)}); claimed ${inBest.id} ${f2(eIn)} vs the worst of the others ${outBest.id} ${f2(eOut)} (n = ${n}, Wilson intervals of mean scores)${extra}`,
   };
 }
 
@@ -127,6 +127,6 @@ export function findings(d: ReportData): Finding[] {
 export function findingsMarkdown(fs: readonly Finding[], header: string): string {
   const lines = [header, '', '| claim | scope | verdict | evidence |', '|---|---|---|---|'];
   for (const f of fs) lines.push(`| ${f.claim} | ${f.scope} | **${f.verdict}** | ${f.detail.replace(/\|/g, '\\|')} |`);
-  lines.push('', 'Verdicts: **holds** when the 95% intervals of the lowest and highest converged bit widths are disjoint in the claimed direction; **contradicted** when disjoint the other way; **not resolved at this n** when they overlap. WCAR and clean use Wilson intervals; NR a conservative normal interval; SR a paired bootstrap over images (see docs/runner.md).');
+  lines.push('', 'Verdicts: **holds** when the 95% intervals of the lowest and highest converged bit widths are disjoint in the claimed direction; **contradicted** when disjoint the other way; **not resolved at this n** when they overlap. WCAR and clean use Wilson intervals; NR and the per-corruption / per-pipeline means a Wilson interval of a mean score; SR a paired bootstrap over images (see docs/runner.md).');
   return `${lines.join('\n')}\n`;
 }

@@ -3,8 +3,8 @@
  *
  * - Accuracies that are proportions over n images (clean top-1, AR, WCAR): Wilson score interval.
  * - NR: the mean over corruption cells of accuracies measured on the same n images. Each image contributes
- *   its mean score over the cells, a value in [0, 1] with mean p and variance at most p(1 − p), so
- *   p ± 1.96·√(p(1 − p)/n) is a conservative normal interval (labelled so).
+ *   its mean score over the cells, a value in [0, 1] with mean p and variance at most p(1 − p): the Wilson
+ *   interval at n (see {@link meanScoreInterval}).
  * - SR: the population std of the 14 systematic accuracies, with a paired bootstrap over images from the
  *   per-image flags of each pipeline (see {@link srInterval}); no interval when the flags were not kept.
  */
@@ -17,7 +17,7 @@ export interface Estimate {
   hi: number;
   n: number;
   /** how the interval was computed */
-  method: 'wilson' | 'normal-conservative' | 'bootstrap-paired' | 'none';
+  method: 'wilson' | 'wilson-mean-score' | 'bootstrap-paired' | 'none';
 }
 
 const Z = 1.959963984540054;
@@ -37,15 +37,15 @@ export function wilson(percent: number, n: number): Estimate {
 }
 
 /**
- * Conservative normal interval of a mean of per-image scores in [0, 1] (NR).
+ * Interval of a mean of per-image scores in [0, 1] (NR, a corruption's mean over severities): each score has
+ * mean p and variance at most p(1 − p), the variance of a single Bernoulli, so the Wilson score interval at n is
+ * used as for a proportion (the Wilson form, unlike p ± 1.96·√(p(1 − p)/n), does not collapse to a point at 0
+ * or 100 %).
  * @example
- * normalConservative(50, 100).hi.toFixed(2) // '59.80'
+ * meanScoreInterval(0, 8).hi.toFixed(2) // '32.44'
  */
-export function normalConservative(percent: number, n: number): Estimate {
-  if (!(n > 0)) return { value: percent, lo: percent, hi: percent, n, method: 'none' };
-  const p = percent / 100;
-  const h = Z * Math.sqrt((p * (1 - p)) / n);
-  return { value: percent, lo: 100 * Math.max(0, p - h), hi: 100 * Math.min(1, p + h), n, method: 'normal-conservative' };
+export function meanScoreInterval(percent: number, n: number): Estimate {
+  return { ...wilson(percent, n), method: n > 0 ? 'wilson-mean-score' : 'none' };
 }
 
 function popStd(v: ArrayLike<number>): number {

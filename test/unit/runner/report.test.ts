@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultStore } from '../../../ts/store/store.ts';
 import { writeReport, REPORT_FILES } from '../../../ts/report/report.ts';
-import { wilson, normalConservative, srInterval, spearman } from '../../../ts/report/stats.ts';
+import { wilson, meanScoreInterval, srInterval, spearman } from '../../../ts/report/stats.ts';
 import { trendVerdict } from '../../../ts/report/findings.ts';
 import { SYSTEMATIC_IDS } from '../../../ts/systematic/pipelines.ts';
 import { CORRUPTIONS } from '../../../ts/corrupt/tables.ts';
@@ -19,9 +19,13 @@ describe('runner: report statistics', () => {
     assert.ok(Math.abs(z.hi - 16.113) < 1e-3, String(z.hi));
   });
 
-  it('conservative NR interval is at least as wide as a binomial one at the same n', () => {
-    const e = normalConservative(70, 200);
-    assert.ok(Math.abs(e.hi - e.lo - 2 * 1.959964 * Math.sqrt(0.7 * 0.3 / 200) * 100) < 1e-5);
+  it('the mean-score interval (NR) is the Wilson interval and does not collapse at 0 %', () => {
+    const e = meanScoreInterval(70, 200);
+    const w = wilson(70, 200);
+    assert.deepEqual([e.lo, e.hi], [w.lo, w.hi]);
+    const z = meanScoreInterval(0, 8);
+    assert.equal(z.lo, 0);
+    assert.ok(z.hi > 30, String(z.hi));
   });
 
   it('SR paired bootstrap: the point value is the population std of the 14 accuracies; the interval holds it; fixed seed', () => {
