@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the bench in the repo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_resnet20 import Normalize, ResNet20  # noqa: E402
 
