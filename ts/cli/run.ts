@@ -56,6 +56,7 @@ export function presetFromFlags(o: RunFlags): { preset: Preset; data: string; fp
     p.budgets.systematic.testLimit = n;
     p.budgets.corruption.testLimit = n;
     p.budgets.adversarial.testLimit = n;
+    p.budgets.adversarial.quantTestLimit = null;
   }
   const fp = o.fp ?? null;
   if (fp !== null) {

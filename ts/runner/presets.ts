@@ -34,6 +34,8 @@ export interface SuiteBudgets {
   corruption: { testLimit: number | null; severities: number[] };
   adversarial: {
     testLimit: number | null;
+    /** the subset of quantized models when smaller than the FP model's (12 of the 13 demo cells); null = testLimit */
+    quantTestLimit: number | null;
     attacks: AttackId[];
     /** tiers for the FP model and for quantized models */
     fpTiers: Tier[];
@@ -82,7 +84,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       systematic: { testLimit: 8, extras: false },
       corruption: { testLimit: 8, severities: [3] },
       adversarial: {
-        testLimit: 8, attacks: ['fgsm', 'pgd-linf'], fpTiers: ['small', 'large'], quantTiers: ['small'], aaVersion: 'aa-demo',
+        testLimit: 8, quantTestLimit: null, attacks: ['fgsm', 'pgd-linf'], fpTiers: ['small', 'large'], quantTiers: ['small'], aaVersion: 'aa-demo',
         attackOptions: { 'pgd-linf': { steps: 3 } }, batch: 8,
       },
     },
@@ -99,7 +101,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       systematic: { testLimit: 200, extras: false },
       corruption: { testLimit: 50, severities: [1, 2, 3, 4, 5] },
       adversarial: {
-        testLimit: 32, attacks: ALL_ATTACKS, fpTiers: ['small', 'middle', 'large'], quantTiers: ['small'], aaVersion: 'aa-demo',
+        testLimit: 32, quantTestLimit: 16, attacks: ALL_ATTACKS, fpTiers: ['small', 'middle', 'large'], quantTiers: ['small'], aaVersion: 'aa-demo',
         attackOptions: {}, batch: 32,
       },
     },
@@ -116,7 +118,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       systematic: { testLimit: null, extras: true },
       corruption: { testLimit: null, severities: [1, 2, 3, 4, 5] },
       adversarial: {
-        testLimit: null, attacks: ALL_ATTACKS, fpTiers: ['small', 'middle', 'large'], quantTiers: ['small', 'middle', 'large'], aaVersion: 'standard',
+        testLimit: null, quantTestLimit: null, attacks: ALL_ATTACKS, fpTiers: ['small', 'middle', 'large'], quantTiers: ['small', 'middle', 'large'], aaVersion: 'standard',
         attackOptions: {}, batch: 64,
       },
     },
@@ -149,7 +151,7 @@ export function budgetLines(p: Preset): string[] {
   const a = b.adversarial;
   const lines = [
     `clean: ${n(b.clean.testLimit)}`,
-    `adversarial: ${n(a.testLimit)}, attacks ${a.attacks.join(',')}, tiers FP ${a.fpTiers.join(',')} / quantized ${a.quantTiers.join(',')}, AutoAttack ${a.aaVersion}${Object.keys(a.attackOptions).length ? `, overrides ${JSON.stringify(a.attackOptions)}` : ''}`,
+    `adversarial: ${n(a.testLimit)}${a.quantTestLimit !== null ? ` (quantized models: ${n(a.quantTestLimit)})` : ''}, attacks ${a.attacks.join(',')}, tiers FP ${a.fpTiers.join(',')} / quantized ${a.quantTiers.join(',')}, AutoAttack ${a.aaVersion}${Object.keys(a.attackOptions).length ? `, overrides ${JSON.stringify(a.attackOptions)}` : ''}`,
     `corruption: ${n(b.corruption.testLimit)}, 15 corruptions x severities ${b.corruption.severities.join(',')}`,
     `systematic: ${n(b.systematic.testLimit)}, the 14 pipelines${b.systematic.extras ? ' + extras' : ''}`,
   ];

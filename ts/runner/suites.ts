@@ -40,7 +40,7 @@ export interface CellContext {
 export function suiteBudget(suite: RunSuite, b: SuiteBudgets, quantized: boolean): Record<string, unknown> {
   if (suite !== 'adversarial') return { ...b[suite] };
   const a = b.adversarial;
-  return { testLimit: a.testLimit, attacks: a.attacks, tiers: quantized ? a.quantTiers : a.fpTiers, aaVersion: a.aaVersion, attackOptions: a.attackOptions, batch: a.batch };
+  return { testLimit: quantized && a.quantTestLimit !== null ? a.quantTestLimit : a.testLimit, attacks: a.attacks, tiers: quantized ? a.quantTiers : a.fpTiers, aaVersion: a.aaVersion, attackOptions: a.attackOptions, batch: a.batch };
 }
 
 function subsetOf(c: CellContext, limit: number | null): { indices: Int32Array; record: SubsetRecord } {

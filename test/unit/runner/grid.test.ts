@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { gridModels, modelCells, parseShard, shardModels, type GridSpec } from '../../../ts/runner/grid.ts';
 import { getPreset, budgetLines, PRESET_NAMES } from '../../../ts/runner/presets.ts';
 import { presetFromFlags } from '../../../ts/cli/run.ts';
+import { suiteBudget } from '../../../ts/runner/suites.ts';
 
 const G: GridSpec = { archs: ['resnet20'], methods: ['dorefa', 'pact', 'lsq'], bits: [2, 4, 6, 8], suites: ['clean', 'adversarial', 'corruption', 'systematic'], targets: ['reference'] };
 
@@ -38,6 +39,9 @@ describe('runner: grid, shards, presets', () => {
     assert.equal(d.methods.length * d.bits.length, 12);
     const lines = budgetLines(d);
     assert.match(lines[1]!, /^adversarial: .*aa-demo/);
+    // demo: the FP model is attacked on 32 images at three tiers, each quantized model on 16 at the small tier
+    assert.deepEqual([suiteBudget('adversarial', d.budgets, false).testLimit, suiteBudget('adversarial', d.budgets, false).tiers], [32, ['small', 'middle', 'large']]);
+    assert.deepEqual([suiteBudget('adversarial', d.budgets, true).testLimit, suiteBudget('adversarial', d.budgets, true).tiers], [16, ['small']]);
     assert.throws(() => getPreset('fast'), /Expected one of smoke, demo, paper-resnet18 for --preset but received 'fast'/);
   });
 
