@@ -20,7 +20,7 @@ import { runGraph } from '../../ts/deploy/exec.ts';
 import { ParityAccumulator, top1 } from '../../ts/deploy/parity.ts';
 import { loadTarget } from '../../ts/targets/index.ts';
 
-const { values } = parseArgs({ options: { method: { type: 'string', default: 'lsq' }, bits: { type: 'string', default: '4' }, n: { type: 'string', default: '500' }, calib: { type: 'string', default: '256' }, fp: { type: 'string', default: '/work/ckpt/resnet20-fp.safetensors' }, model: { type: 'string', default: '' }, targets: { type: 'string', default: '' } } });
+const { values } = parseArgs({ options: { method: { type: 'string', default: 'lsq' }, bits: { type: 'string', default: '4' }, n: { type: 'string', default: '500' }, calib: { type: 'string', default: '256' }, fp: { type: 'string', default: '/work/ckpt/resnet20-fp.safetensors' }, model: { type: 'string', default: '' }, targets: { type: 'string', default: '' }, parity: { type: 'string', default: 'true' } } });
 const method = values.method!, bits = Number(values.bits), N = Number(values.n), NC = Number(values.calib);
 const qpath = values.model || `/work/qat/${method}-${bits}.safetensors`;
 const ds = await openDataset('fashion-mnist');
@@ -81,7 +81,7 @@ for (const id of ids) {
 }
 const parity: Record<string, unknown>[] = [];
 const pb = await buildBatch(test, idx, { size: 32, preprocess: 'dec-pil' });
-for (const id of ids.filter((i) => loadTarget(i).execution === 'integer')) {
+for (const id of values.parity === 'false' ? [] : ids.filter((i) => loadTarget(i).execution === 'integer')) {
   const acc = new ParityAccumulator(graph, loadTarget(id), reference);
   for (let i = 0; i < N; i += 50) { const m = Math.min(50, N - i); acc.add(pb.x.slice(i * 3072, (i + m) * 3072), [m, 3, 32, 32]); }
   const r = acc.report();

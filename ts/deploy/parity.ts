@@ -56,8 +56,11 @@ export class ParityAccumulator {
       if (!r || !p || !r.p) return;
       if (r.v.data instanceof Float32Array || v.data instanceof Float32Array) return;
       const l = this.layers.get(key) ?? { name: key, op: r.op, elements: 0, mismatches: 0, max_lsb: 0 };
+      // in reference LSBs: codes compare as q − z when the scales agree; a rescaled point (TensorRT's symmetric
+      // conversion) compares by real value, rounded to reference LSBs
+      const ratio = p.scale === r.p.scale ? 1 : p.scale / r.p.scale;
       for (let i = 0; i < v.data.length; i++) {
-        const d = Math.abs((v.data[i]! - p.zeroPoint) - (r.v.data[i]! - r.p.zeroPoint));
+        const d = ratio === 1 ? Math.abs((v.data[i]! - p.zeroPoint) - (r.v.data[i]! - r.p.zeroPoint)) : Math.round(Math.abs((v.data[i]! - p.zeroPoint) * ratio - (r.v.data[i]! - r.p.zeroPoint)));
         if (d !== 0) {
           l.mismatches++;
           if (d > l.max_lsb) l.max_lsb = d;
