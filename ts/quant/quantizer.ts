@@ -213,8 +213,7 @@ export class FakeQuant extends Module {
         sd[0] = minmaxScale(signed ? -a : 0, a, qmin, qmax, !signed);
         if (this.variant === 'library' && !this.training && this.phase !== 'calibrate') return fakeQuantize(x, sd[0]!, qmin, qmax);
         // clip below only while the batch (after the upper clip) still has negatives, as mqbench-paper
-        const low = minMax(x).lo[0]! < 0;
-        return fakeQuantize(pactClip(x, this.alpha!, low), sd[0]!, qmin, qmax);
+        return fakeQuantize(pactClip(x, this.alpha!, 'auto'), sd[0]!, qmin, qmax);
       }
       default:
         throw new QrobustError(`FakeQuant: no input path for kind ${this.kind}`);

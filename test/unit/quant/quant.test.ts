@@ -38,7 +38,7 @@ describe('quant: config', () => {
 
 describe('quant: fake-quant primitives (hand-computed)', () => {
   it('rounds half to even, clamps, and passes the gradient only inside [qmin, qmax]', () => {
-    assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999].map(rint), [0, 2, 2, -0, -2, -2, 2]);
+    assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, -0.3].map(rint), [0, 2, 2, 0, -2, -2, 2, 0]);
     const x = ag.param(Tensor.from([0.25, 0.75, 1.25, -0.25, -1.3, 0.74, 3]));
     const y = fakeQuantize(x, 0.5, -2, 1);
     // x/s = 0.5, 1.5, 2.5, -0.5, -2.6, 1.48, 6 -> 0, 2 (clip 1), 2 (clip 1), -0, -3 (clip -2), 1, 6 (clip 1)
@@ -198,7 +198,7 @@ describe('quant: prepareQat on resnet20', () => {
 });
 
 describe('quant: QAT run, q-checkpoint and deployment export (tiny fashion-mnist run)', function () {
-  this.timeout(300000);
+  this.timeout(600000);
   let ds: Dataset;
   let fp: string;
   before(async () => {
