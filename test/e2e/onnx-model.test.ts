@@ -9,6 +9,7 @@ import { saveCheckpoint, loadCheckpoint, type CheckpointMeta } from '../../ts/tr
 import { exportOnnx } from '../../ts/formats/onnx-export.ts';
 import { encodeModel } from '../../ts/formats/onnx.ts';
 import { Rng } from '../../ts/util/rng.ts';
+import * as ort from 'onnxruntime-node';
 
 function cli(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['ts/cli/bin.mjs', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120000, env: { ...process.env, OMP_NUM_THREADS: '2' } });
@@ -72,6 +73,40 @@ describe('e2e: infer --model <onnx> gives the logits of the checkpoint it was ex
     const bad = cli(['infer', '--model', fixed, '--input', npy, '--size', '64']);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /Expected 32 .* for --size but received 64/);
+  });
+
+  it('export --format onnx: onnxruntime-node gives the checkpoint\'s logits within 1e-5 relative, and infer reads the file back', async () => {
+    const out = join(dir, 'exported.onnx');
+    const e = cli(['export', '--model', ckpt, '--format', 'onnx', '--out', out, '--json']);
+    assert.equal(e.code, 0, e.stderr);
+    const rec = JSON.parse(e.stdout);
+    assert.equal(rec.format, 'onnx');
+    assert.equal(rec.numClasses, 7);
+    const ref = JSON.parse(cli(['infer', '--model', ckpt, '--input', npy, '--json']).stdout);
+    const sess = await ort.InferenceSession.create(out);
+    const x = new Float32Array(3 * 3 * 32 * 32);
+    const rng = new Rng(11);
+    // the same stream as before(): skip the BN draws, then the pixels
+    const model = buildModel('resnet20', { numClasses: 7, mean: [0.3, 0.4, 0.5], std: [0.2, 0.25, 0.3], seed: 3 });
+    for (const [name, t] of model.stateDict()) {
+      if (name.endsWith('running_mean')) for (let i = 0; i < t.data.length; i++) rng.normal();
+      if (name.endsWith('running_var')) for (let i = 0; i < t.data.length; i++) rng.uniform();
+    }
+    for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+    const res = await sess.run({ [sess.inputNames[0]!]: new ort.Tensor('float32', x, [3, 3, 32, 32]) });
+    const got = Array.from(res[sess.outputNames[0]!]!.data as Float32Array);
+    const want = ref.logits.flat() as number[];
+    assert.equal(got.length, want.length);
+    const scale = Math.max(...want.map(Math.abs));
+    want.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) <= 1e-5 * scale, `logit ${i}: ours ${v} ort ${got[i]}`));
+    const back = JSON.parse(cli(['infer', '--model', out, '--input', npy, '--json']).stdout);
+    assert.deepEqual(back.top5, ref.top5);
+    const bad = cli(['export', '--model', out, '--format', 'onnx', '--out', join(dir, 'again.onnx')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /FP checkpoint for --model with --format onnx.*already ONNX/);
+    const fmt = cli(['export', '--model', ckpt, '--format', 'tflite', '--out', out]);
+    assert.equal(fmt.code, 2);
+    assert.match(fmt.stderr, /Expected one of onnx, qdq, qonnx, int4 for --format but received 'tflite'/);
   });
 
   it('a missing .onnx file is a named usage error', () => {
