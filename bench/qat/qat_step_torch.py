@@ -25,6 +25,23 @@ from torch_qat import prepare  # noqa: E402
 from torch_resnet20 import ResNet20  # noqa: E402
 
 
+class Out:
+    """Float32 arrays concatenated into out.bin, indexed by name in out.json's `entries`."""
+
+    def __init__(self):
+        self.parts, self.entries, self.off = [], {}, 0
+
+    def put(self, key, t):
+        arr = t.detach().contiguous().numpy().astype(np.float32).ravel()
+        self.entries[key] = [self.off, int(arr.size)]
+        self.parts.append(arr)
+        self.off += arr.size
+
+    def write(self, d, **fields):
+        np.concatenate(self.parts).tofile(os.path.join(d, "out.bin"))
+        json.dump({"torch": torch.__version__, "entries": self.entries, **fields}, open(os.path.join(d, "out.json"), "w"))
+
+
 def load_state(d):
     meta = json.load(open(os.path.join(d, "state.json")))
     blob = np.fromfile(os.path.join(d, "state.bin"), dtype=np.float32)
@@ -65,23 +82,15 @@ def step_mode(d, method, bits):
     grads = {k: p.grad.detach().clone() for k, p in params.items() if p.grad is not None}
     opt.step()
     loss2 = float(F.cross_entropy(model(x), y, label_smoothing=0.1))
-    entries, parts, off = {}, [], 0
-
-    def put(key, t):
-        nonlocal off
-        a = t.detach().contiguous().numpy().astype(np.float32).ravel()
-        entries[key] = [off, int(a.size)]
-        parts.append(a)
-        off += a.size
+    out = Out()
+    put = out.put
 
     put("logits", logits)
     for k, g in grads.items():
         put(f"grad:{k}", g)
     for k, p in params.items():
         put(f"param:{k}", p)
-    np.concatenate(parts).tofile(os.path.join(d, "out.bin"))
-    json.dump({"torch": torch.__version__, "loss": float(loss), "loss2": loss2, "scales": scales, "entries": entries},
-              open(os.path.join(d, "out.json"), "w"))
+    out.write(d, loss=float(loss), loss2=loss2, scales=scales)
 
 
 def ops_mode(d):
@@ -92,14 +101,8 @@ def ops_mode(d):
     x0 = torch.from_numpy(a[:n].copy())
     g = torch.from_numpy(a[n:2 * n].copy())
     res = {}
-    parts, entries, off = [], {}, 0
-
-    def put(key, t):
-        nonlocal off
-        arr = t.detach().contiguous().numpy().astype(np.float32).ravel()
-        entries[key] = [off, int(arr.size)]
-        parts.append(arr)
-        off += arr.size
+    out = Out()
+    put = out.put
 
     for i, c in enumerate(meta["cases"]):
         x = x0.clone().requires_grad_(True)
@@ -136,8 +139,7 @@ def ops_mode(d):
             res[f"{i}:scale"] = float(s)
             put(f"{i}:y", y)
             put(f"{i}:gx", x.grad)
-    np.concatenate(parts).tofile(os.path.join(d, "out.bin"))
-    json.dump({"torch": torch.__version__, "entries": entries, "values": res}, open(os.path.join(d, "out.json"), "w"))
+    out.write(d, values=res)
 
 
 def layer_mode(d):
@@ -145,14 +147,8 @@ def layer_mode(d):
     from torch_qat import FakeQuant
     meta = json.load(open(os.path.join(d, "layer.json")))
     a = np.fromfile(os.path.join(d, "layer.bin"), dtype=np.float32)
-    parts, entries, off = [], {}, 0
-
-    def put(key, t):
-        nonlocal off
-        arr = t.detach().contiguous().numpy().astype(np.float32).ravel()
-        entries[key] = [off, int(arr.size)]
-        parts.append(arr)
-        off += arr.size
+    out = Out()
+    put = out.put
 
     scales = {}
     for i, c in enumerate(meta["cases"]):
@@ -185,8 +181,7 @@ def layer_mode(d):
             put(f"{i}:gsw", wq.scale.grad)
         scales[i] = [float(iq.scale.detach()[0]) if iq.kind == "lsq" else iq.last_scale,
                      float(wq.scale.detach()[0]) if wq.kind == "lsq" else wq.last_scale, 1 if iq.signed else 0]
-    np.concatenate(parts).tofile(os.path.join(d, "out.bin"))
-    json.dump({"torch": torch.__version__, "entries": entries, "scales": scales}, open(os.path.join(d, "out.json"), "w"))
+    out.write(d, scales=scales)
 
 
 def bench_mode(d, method, bits, threads, batch, warmup, repeats):

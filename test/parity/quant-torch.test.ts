@@ -15,6 +15,7 @@ import * as ag from '../../ts/autograd/index.ts';
 import { Rng } from '../../ts/util/rng.ts';
 import { SGD } from '../../ts/nn/optim.ts';
 import { resnet20 } from '../../ts/nn/models/resnet20.ts';
+import { writeTorchState, writeTorchBatch } from '../../bench/qat/torch-io.ts';
 import { fakeQuantize, lsqQuantize, pactClip, quantConfig, prepareQat, quantLayers, FakeQuant, dorefaNormalized } from '../../ts/quant/index.ts';
 
 const PY = '/usr/bin/python3';
@@ -213,25 +214,11 @@ describe('quant vs torch fake-quant', function () {
       const model = prepareQat(resnet20({ numClasses: 10, seed: 4 }), quantConfig({ method, bits }));
       model.train();
       // Export our state (weights, BN, signs, alpha) and the batch.
-      const entries: Record<string, [number, number, number[]]> = {};
-      const parts: Float32Array[] = [];
-      let off = 0;
-      for (const [k, v] of model.stateDict()) {
-        entries[k] = [off, v.size, [...v.shape]];
-        parts.push(v.contiguous().data.slice());
-        off += v.size;
-      }
-      const blob = new Float32Array(off);
-      parts.reduce((o, p) => (blob.set(p, o), o + p.length), 0);
-      writeFileSync(join(dir, 'state.bin'), Buffer.from(blob.buffer));
-      writeFileSync(join(dir, 'state.json'), JSON.stringify({ entries, classes: 10, batch, size, lr, threads: 1 }));
+      writeTorchState(dir, model.stateDict(), { classes: 10, batch, size, lr, threads: 1 });
       const rng = new Rng(9);
       const x = Tensor.rand([batch, 3, size, size], rng);
       const y = Array.from({ length: batch }, () => rng.int(10));
-      const xb = new Float32Array(x.size + batch);
-      xb.set(x.data);
-      xb.set(y, x.size);
-      writeFileSync(join(dir, 'batch.bin'), Buffer.from(xb.buffer));
+      writeTorchBatch(dir, x, y);
       runPy(['step', dir, method, String(bits)]);
       const t = readOut(dir);
 
