@@ -123,6 +123,31 @@ describe('e2e: qrobust eval --suite adversarial', function () {
     assert.deepEqual(tr.wcar, j.wcar);
   });
 
+  it('--transfer-to <target ids>: a q-checkpoint\'s examples re-classified by its deployed models; the reference target reproduces the white-box numbers', () => {
+    const q = join(dir, 'tiny-lsq8.safetensors');
+    const r = cli(['quantize', '--model', ckpt, '--method', 'lsq', '--bits', '8', '--out', q, '--train-limit', '64', '--batch', '32', '--test-limit', '16', '--seed', '1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const t = oneJson(cli(['eval', '--model', q, '--suite', 'adversarial', '--attacks', 'fgsm,pgd-linf', '--magnitudes', 'large', '--test-limit', String(N), '--seed', '7',
+      '--batch', '8', '--transfer-to', 'reference,x86-onnxruntime', '--json']));
+    const ref = t.transfer['target:reference'];
+    const x86 = t.transfer['target:x86-onnxruntime'];
+    assert.ok(ref && x86, JSON.stringify(Object.keys(t.transfer)));
+    // reference = the QAT model's own forward: exactly the white-box numbers
+    assert.equal(ref.clean, t.clean);
+    assert.deepEqual(ref.ar, t.ar);
+    assert.deepEqual(ref.wcar, t.wcar);
+    // the deployed integer model classifies the same pixels: a real accuracy for every attack and tier
+    for (const a of ['fgsm', 'pgd-linf']) {
+      const v = x86.ar[a].large;
+      assert.ok(Number.isFinite(v) && v >= 0 && v <= 100, `${a}: ${v}`);
+      assert.equal((v * N / 100) % 1, 0, `${a}: ${v} is not a count out of ${N}`);
+    }
+    oneLineError(cli(['eval', '--model', ckpt, '--suite', 'adversarial', '--attacks', 'fgsm', '--magnitudes', 'small', '--test-limit', '4', '--transfer-to', 'rpi4-tflite']), 2,
+      /q-checkpoint .*--model with --target.*float checkpoint/);
+    oneLineError(cli(['eval', '--model', q, '--suite', 'adversarial', '--attacks', 'fgsm', '--magnitudes', 'small', '--test-limit', '4', '--transfer-to', 'rpi9-tflite']), 2,
+      /Expected checkpoints .*target ids .* for --transfer-to but received 'rpi9-tflite'/);
+  });
+
   it('same seed -> the same JSON (apart from the timing); the text form prints the table and per-attack progress on stderr', () => {
     const again = oneJson(cli(['eval', '--model', ckpt, '--suite', 'adversarial', '--attacks', ATTACKS.join(','), '--magnitudes', 'small,large',
       '--test-limit', String(N), '--seed', '7', '--batch', '5', '--transfer-to', ckpt, '--json']));

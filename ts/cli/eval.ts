@@ -25,6 +25,7 @@ import { parseSeverities } from '../corrupt/suite.ts';
 import { formatSystematicTable } from '../systematic/suite.ts';
 import { loadModel, type LoadedModelMeta } from '../eval/load-model.ts';
 import { loadDeployModel } from '../deploy/model.ts';
+import { TARGET_IDS } from '../targets/index.ts';
 import { evaluateClean } from '../eval/clean.ts';
 import { evaluateSystematic } from '../eval/systematic.ts';
 import { evaluateCorruption } from '../eval/corruption.ts';
@@ -92,23 +93,39 @@ function checkFlags(suites: readonly EvalSuite[], o: EvalFlags): void {
 }
 
 /**
- * Loads the `--transfer-to` models (checkpoints or float ONNX models). Deployment targets are not models yet.
- * @throws UsageError for a missing file, a model of another input size or class count, a target id
+ * Loads the `--transfer-to` models: checkpoints, float ONNX models, or target ids / target .json files. A target
+ * means the `--model` q-checkpoint deployed under that target (ts/deploy: the integer model, forward only), so the
+ * adversarial examples crafted on the fake-quant model are re-classified by the deployed arithmetic. The examples
+ * are the model-input pixels, fed as they are: the target's decode / resize pipeline is not applied to them.
+ * @param list the flag's value
+ * @param meta the attacked model's record (input size, class count)
+ * @param modelPath the `--model` file (deployed for target entries)
+ * @param data the data name (calibration of the deployed model's points)
+ * @throws UsageError for a missing file, a model of another input size or class count, a target with a float
+ *   `--model`, an unknown target (named)
  */
-function loadTransferModels(list: string | undefined, meta: LoadedModelMeta): TransferModel[] {
+async function loadTransferModels(list: string | undefined, meta: LoadedModelMeta, modelPath: string, data: string): Promise<TransferModel[]> {
   if (list === undefined) return [];
   const paths = parseListFlag('--transfer-to', list);
   if (new Set(paths).size !== paths.length) throw invalidOption('--transfer-to', 'a list without duplicates', list);
-  return paths.map((p) => {
-    if (!/\.(safetensors|onnx)$/i.test(p)) {
-      throw invalidOption('--transfer-to', "checkpoints (.safetensors) or float ONNX models (.onnx); deployment targets (issue #10) cannot be transfer models in this build", p);
+  const out: TransferModel[] = [];
+  for (const p of paths) {
+    const isTarget = (TARGET_IDS as readonly string[]).includes(p) || /\.json$/i.test(p);
+    if (!isTarget && !/\.(safetensors|onnx)$/i.test(p)) {
+      throw invalidOption('--transfer-to', `checkpoints (.safetensors), float ONNX models (.onnx), target ids (${TARGET_IDS.join(', ')}) or target .json files`, p);
+    }
+    if (isTarget) {
+      const dep = await loadDeployModel(modelPath, p, { data });
+      out.push({ name: `target:${dep.target.id}`, module: dep.module });
+      continue;
     }
     const t = loadModel(p, { size: meta.inputSize });
     if (t.meta.inputSize !== meta.inputSize || t.meta.numClasses !== meta.numClasses) {
       throw invalidOption('--transfer-to', `a model taking 3x${meta.inputSize}x${meta.inputSize} with ${meta.numClasses} classes (as --model)`, `${p} (3x${t.meta.inputSize}x${t.meta.inputSize}, ${t.meta.numClasses} classes)`);
     }
-    return { name: p, module: t.model };
-  });
+    out.push({ name: p, module: t.model });
+  }
+  return out;
 }
 
 /** One runner per suite (a new suite or a new common option is a small edit here). */
@@ -138,7 +155,7 @@ const SUITE_RUNNERS: Record<EvalSuite, SuiteRunner> = {
   },
   async adversarial({ model, meta, split, ctx, flags }) {
     const parsed = parseAdversarialFlags(flags);
-    const transferTo = loadTransferModels(flags.transferTo, meta);
+    const transferTo = await loadTransferModels(flags.transferTo, meta, ctx.modelName, ctx.dataName);
     const r = await evaluateAdversarial(model, split, ctx, { ...parsed, saveAdv: flags.saveAdv, transferTo, perSample: flags.perSample });
     return { result: r, text: formatAdversarialTable(r) };
   },
@@ -166,7 +183,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--pgd-steps <N>', 'adversarial: PGD iterations (paper: 20)'))
     .addOption(new Option('--aa-version <v>', 'adversarial: AutoAttack budget: standard (the published one) or aa-demo (reduced, never a standard number)'))
     .addOption(new Option('--save-adv <dir>', 'adversarial: write clean.npy, labels.npy and <attack>-<tier>.npy (float32 NCHW) here'))
-    .addOption(new Option('--transfer-to <list>', 'adversarial: also classify the adversarial examples with these models (.safetensors / .onnx)'))
+    .addOption(new Option('--transfer-to <list>', 'adversarial: also classify the adversarial examples with these models (.safetensors / .onnx) or with --model deployed under these targets (target ids)'))
     .addOption(new Option('--no-per-sample', 'adversarial: leave the per-sample flags out of the JSON'))
     .addOption(new Option('--target <id>', 'deployment target (targets/*.json, or a .json path): run the q-checkpoint / quantized ONNX model as that device does (docs/deploy.md)'))
     .addOption(new Option('--test-limit <N>', 'evaluate a seeded, stratified subset of N test images'))
