@@ -60,7 +60,7 @@ describe('deploy: CLI (infer --target, export, named errors)', function () {
     const model = join(DIR, fx.manifest!.models.qdq!.file);
     const f = cli('export', '--model', model, '--format', 'tflite', '--out', join(tmp, 'x.onnx'));
     assert.equal(f.status, 2);
-    assert.match(f.stderr, /Expected one of qdq, qonnx, int4 for --format but received 'tflite'/);
+    assert.match(f.stderr, /Expected one of onnx, qdq, qonnx, int4 for --format but received 'tflite'/);
     const t = cli('parity', '--model', model, '--target', 'rpi6-tflite');
     assert.equal(t.status, 2);
     assert.match(t.stderr, /for --target but received 'rpi6-tflite'/);
