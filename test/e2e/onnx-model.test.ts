@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../ts/native/binding.ts';
-import { writeNpy } from '../../ts/attacks/npy.ts';
+import { readNpy, writeNpy } from '../../ts/attacks/npy.ts';
 import { buildModel } from '../../ts/train/models.ts';
 import { saveCheckpoint, loadCheckpoint, type CheckpointMeta } from '../../ts/train/checkpoint.ts';
 import { exportOnnx } from '../../ts/formats/onnx-export.ts';
@@ -84,15 +84,7 @@ describe('e2e: infer --model <onnx> gives the logits of the checkpoint it was ex
     assert.equal(rec.numClasses, 7);
     const ref = JSON.parse(cli(['infer', '--model', ckpt, '--input', npy, '--json']).stdout);
     const sess = await ort.InferenceSession.create(out);
-    const x = new Float32Array(3 * 3 * 32 * 32);
-    const rng = new Rng(11);
-    // the same stream as before(): skip the BN draws, then the pixels
-    const model = buildModel('resnet20', { numClasses: 7, mean: [0.3, 0.4, 0.5], std: [0.2, 0.25, 0.3], seed: 3 });
-    for (const [name, t] of model.stateDict()) {
-      if (name.endsWith('running_mean')) for (let i = 0; i < t.data.length; i++) rng.normal();
-      if (name.endsWith('running_var')) for (let i = 0; i < t.data.length; i++) rng.uniform();
-    }
-    for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+    const x = readNpy(npy).data as Float32Array;
     const res = await sess.run({ [sess.inputNames[0]!]: new ort.Tensor('float32', x, [3, 3, 32, 32]) });
     const got = Array.from(res[sess.outputNames[0]!]!.data as Float32Array);
     const want = ref.logits.flat() as number[];

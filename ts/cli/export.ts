@@ -20,7 +20,7 @@ import { encodeModel } from '../formats/onnx.ts';
 import { EXPORT_FORMATS, exportQuantizedOnnx, type ExportFormat } from '../formats/onnx-qexport.ts';
 import { loadDeployModel } from '../deploy/model.ts';
 import { exportOnnx } from '../formats/onnx-export.ts';
-import { loadCheckpoint, readCheckpointMeta } from '../train/checkpoint.ts';
+import { loadCheckpoint } from '../train/checkpoint.ts';
 
 /** Every `--format`: the float export and the quantized ones. */
 const FORMATS = ['onnx', ...EXPORT_FORMATS] as const;
@@ -51,8 +51,8 @@ export function registerExportCommand(program: Command): void {
       if (!o.out || !/\.onnx$/i.test(o.out)) throw new UsageError(`Expected an output .onnx file for --out but received ${o.out === undefined ? 'nothing' : `'${o.out}'`}`);
       if (fmt === 'onnx') {
         if (/\.onnx$/i.test(o.model)) throw new UsageError(`Expected a qrobust .safetensors FP checkpoint for --model with --format onnx but received '${o.model}' (already ONNX)`);
-        if (readCheckpointMeta(o.model).quant) throw new UsageError(`Expected an FP checkpoint for --model with --format onnx but ${o.model} is a q-checkpoint (use --format qdq, int4 or qonnx)`);
         const { model, meta } = loadCheckpoint(o.model);
+        if (meta.quant) throw new UsageError(`Expected an FP checkpoint for --model with --format onnx but ${o.model} is a q-checkpoint (use --format qdq, int4 or qonnx)`);
         const bytes = encodeModel(exportOnnx(model, { inputSize: meta.inputSize }));
         writeFileSync(o.out, bytes);
         const res = { model: o.model, format: fmt, out: o.out, bytes: bytes.length, arch: meta.arch, inputSize: meta.inputSize, numClasses: meta.numClasses };

@@ -17,7 +17,7 @@ import type { Module } from '../nn/module.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { importOnnx } from '../formats/onnx-import.ts';
 import { valueInfoShape, readModel } from '../formats/onnx.ts';
-import { DEFAULT_PREPROCESS_ID, preprocessProvider } from '../data/preprocess.ts';
+import { DEFAULT_PREPROCESS_ID } from '../data/preprocess.ts';
 
 /** What eval / infer read about a loaded model. */
 export interface LoadedModelMeta {
@@ -72,6 +72,5 @@ export function loadModel(path: string, opts: { size?: number } = {}): { model: 
   const z = noGrad(() => model.call(Tensor.zeros([1, 3, size, size])));
   if (z.ndim !== 2 || z.shape[1]! < 2) throw new UsageError(`Expected ${path} to output [N, K] logits with K >= 2 but it gives [${z.shape.join(', ')}]`);
   const k = z.shape[1]!;
-  preprocessProvider(DEFAULT_PREPROCESS_ID);
   return { model, meta: { kind: 'onnx', numClasses: k, inputSize: size, classes: Array.from({ length: k }, (_, i) => String(i)), data: null, preprocess: DEFAULT_PREPROCESS_ID } };
 }
