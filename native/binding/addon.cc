@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   qrb::binding::init_intq_fast(env, exports);
   qrb::binding::init_corrupt(env, exports);
   qrb::binding::init_cuda(env, exports);
+  qrb::binding::init_fake_quant(env, exports);
   return exports;
 }
 

@@ -70,5 +70,6 @@ void init_opencv(Napi::Env env, Napi::Object exports);  // OpenCV imdecode/resiz
 void init_intq_fast(Napi::Env, Napi::Object);
 void init_corrupt(Napi::Env env, Napi::Object exports);  // ImageNet-C corruption kernels (native/binding/corrupt.cc)
 void init_cuda(Napi::Env env, Napi::Object exports);     // CUDA path (native/binding/cuda.cc)
+void init_fake_quant(Napi::Env env, Napi::Object exports);  // QAT fake-quant kernels (native/binding/fake_quant.cc)
 
 }  // namespace qrb::binding

@@ -16,6 +16,7 @@ import type { FloatNative } from './float.ts';
 import type { IntqFastNative } from './intq-fast.ts';
 import type { CorruptNative } from './corrupt.ts';
 import type { OpencvNative } from './opencv.ts';
+import type { FakeQuantNative } from './fake-quant.ts';
 
 export interface LibraryInfo {
   present: boolean;
@@ -34,7 +35,7 @@ export interface NativeInfo {
 }
 
 /** The native contract. Each function rechecks its arguments and throws a TypeError/RangeError/Error naming them. */
-export interface Native extends IntqNative, ImageNative, FloatNative, CorruptNative, OpencvNative, IntqFastNative {
+export interface Native extends IntqNative, ImageNative, FloatNative, CorruptNative, OpencvNative, IntqFastNative, FakeQuantNative {
   info(): NativeInfo;
   /** Caps run-time dispatch: 'native' (no cap), 'scalar', 'avx2', 'avx512', 'avx512vnni', 'neon', 'neondot'. */
   setIsaCap(name: string): string;

@@ -3,7 +3,7 @@
  * deployment export and the QAT runner. See docs/quant.md.
  */
 export * from './config.ts';
-export { EPS_F32, rint, qRange, minmaxScale, fakeQuantize, quantizeInt, lsqQuantize, pactClip, minMax, meanAbs } from './fake.ts';
+export { EPS_F32, rint, qRange, minmaxScale, fakeQuantize, quantizeInt, lsqQuantize, pactClip, pactQuantize, dorefaWeightQuantize, minMax, meanAbs, setFakeQuantNative, FQ_BLOCK, FQ_LANES } from './fake.ts';
 export { FakeQuant, quantizerKind, type FakeQuantSpec, type QuantRole, type QuantizerKind } from './quantizer.ts';
 export {
   prepareQat, quantLayers, quantConfigOf, isQuantized, setObserverMode, freezeObservers, exportQuantParams, dorefaNormalized, namedModules,

@@ -25,10 +25,9 @@
  */
 import { QrobustError, invalidOption } from '../util/errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import * as ag from '../autograd/index.ts';
 import { Module } from '../nn/module.ts';
 import type { ObserverMode, QuantMethod, QuantVariant } from './config.ts';
-import { EPS_F32, fakeQuantize, lsqQuantize, meanAbs, minMax, minmaxScale, pactClip, qRange } from './fake.ts';
+import { EPS_F32, dorefaWeightQuantize, fakeQuantize, lsqQuantize, meanAbs, minMax, minmaxScale, pactQuantize, qRange } from './fake.ts';
 
 export type QuantRole = 'weight' | 'input';
 export type QuantizerKind = 'dorefa-weight' | 'lsq' | 'dorefa-fixed' | 'pact' | 'minmax';
@@ -154,12 +153,8 @@ export class FakeQuant extends Module {
   private forwardWeight(w: Tensor): Tensor {
     const { qmin, qmax } = qRange(this.bits, true);
     if (this.kind === 'lsq') return this.lsq(w, qmin, qmax);
-    const t = ag.tanh(w);
-    const wn = ag.div(t, ag.add(ag.max(ag.abs(t)), 1e-5));
-    const { lo, hi } = minMax(wn, this.channels);
-    const sd = this.scale.data;
-    for (let c = 0; c < this.channels; c++) sd[c] = minmaxScale(lo[c]!, hi[c]!, qmin, qmax, false);
-    return fakeQuantize(wn, Float32Array.from(sd), qmin, qmax);
+    // tanh, the max-normalisation, min/max scales and the fake-quant as one op (native unless the TS loops run)
+    return dorefaWeightQuantize(w, this.channels, qmin, qmax, this.scale.data);
   }
 
   /** Live ranges (per batch) while training, calibrating, or in faithful mode; fixed ones when frozen. */
@@ -212,8 +207,9 @@ export class FakeQuant extends Module {
         const a = ad[0]!;
         sd[0] = minmaxScale(signed ? -a : 0, a, qmin, qmax, !signed);
         if (this.variant === 'library' && !this.training && this.phase !== 'calibrate') return fakeQuantize(x, sd[0]!, qmin, qmax);
-        // clip below only while the batch (after the upper clip) still has negatives, as mqbench-paper
-        return fakeQuantize(pactClip(x, this.alpha!, 'auto'), sd[0]!, qmin, qmax);
+        // clip below only while the batch (after the upper clip) still has negatives, as mqbench-paper;
+        // clip and fake-quant in one op (fakeQuantize(pactClip(x, α, 'auto'), s) with the float backend 'ref')
+        return pactQuantize(x, this.alpha!, 'auto', sd[0]!, qmin, qmax);
       }
       default:
         throw new QrobustError(`FakeQuant: no input path for kind ${this.kind}`);
