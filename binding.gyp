@@ -14,7 +14,8 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags": ["-ffp-contract=off", "<!@(node scripts/gyp-sources.cjs cflags)"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-ffp-contract=off", "<!@(node scripts/gyp-sources.cjs cflags)"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-ffp-contract=off", "-fopenmp", "<!@(node scripts/gyp-sources.cjs cflags)"],
+      "ldflags": ["-fopenmp"],
       "libraries": ["<!@(node scripts/gyp-sources.cjs libs)", "-lpthread"],
       "conditions": [
         ["eco_native=='true'", { "cflags": ["-march=native"], "cflags_cc": ["-march=native"] }]

@@ -1,6 +1,6 @@
 // Batch normalisation (statistics, apply, backward), ReLU (forward, backward) and elementwise add
-// over NCHW float32: plain C++ threaded over channels (BN) or contiguous chunks (the rest) with
-// std::thread. Variants: this file only; the reference is the TS implementation in ts/autograd
+// over NCHW float32: plain C++ threaded over channels (BN) or contiguous chunks (the rest) on the
+// OpenMP team oneDNN also uses (parallel.h: a fixed cut, so the bits do not depend on scheduling). Variants: this file only; the reference is the TS implementation in ts/autograd
 // (norm.ts, elementwise.ts; used with setFloatBackend('ref')).
 // Accumulation: per-channel sums run in float over 16 independent lanes inside blocks of at most
 // kBlock values (so the compiler vectorises them without reassociating), and the blocks add up in
@@ -12,9 +12,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <thread>
-#include <vector>
 
+#include "parallel.h"
 #include "qrb/float.h"
 
 namespace qrb {
@@ -22,25 +21,6 @@ namespace {
 
 constexpr int64_t kLanes = 16;
 constexpr int64_t kBlock = 1024;
-
-// Runs fn(begin, end) over [0, n) split into at most float_threads() ranges; small n runs inline.
-template <class Fn>
-void parallel_for(int64_t n, int64_t min_per_thread, Fn fn) {
-  int64_t threads = std::min<int64_t>(float_threads(), std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_thread)));
-  threads = std::max<int64_t>(1, std::min<int64_t>(threads, 64));
-  if (threads == 1) {
-    fn(int64_t(0), n);
-    return;
-  }
-  std::vector<std::thread> pool;
-  const int64_t step = (n + threads - 1) / threads;
-  for (int64_t t = 1; t < threads; ++t) {
-    const int64_t b = t * step, e = std::min(n, b + step);
-    if (b < e) pool.emplace_back([=] { fn(b, e); });
-  }
-  fn(0, std::min(n, step));
-  for (auto& th : pool) th.join();
-}
 
 // The blocked reduction behind every per-channel sum: over [0, len) in blocks of kBlock, term(i) for
 // each of the K sums is added into float accumulators acc[k][lane] (16 independent lanes, so the
@@ -159,7 +139,7 @@ Status f32_bn_stats(int64_t n, int64_t c, int64_t hw, const float* x, size_t x_l
   Status s = check_bn("f32_bn_stats", n, c, hw, x_len, c_len);
   if (!s.ok) return s;
   if (!x || !mean || !var) return Status::Error("f32_bn_stats: null buffer");
-  parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
+  float_parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t ch = c0; ch < c1; ++ch) {
       double sum = 0;
       for (int64_t b = 0; b < n; ++b) sum += block_sum(x + (b * c + ch) * hw, hw);
@@ -184,7 +164,7 @@ Status f32_bn_apply(int64_t n, int64_t c, int64_t hw, const float* x, size_t x_l
   if (y_len != x_len) return Status::Error("f32_bn_apply(y): length differs from x");
   if (!x || !mean || !var || !y) return Status::Error("f32_bn_apply: null buffer");
   if (!(eps > 0)) return Status::Error("f32_bn_apply(eps): expected > 0");
-  parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
+  float_parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t ch = c0; ch < c1; ++ch) {
       const double invstd = 1.0 / std::sqrt(double(var[ch]) + double(eps));
       const float sc = float(invstd * (gamma ? double(gamma[ch]) : 1.0));
@@ -203,7 +183,7 @@ Status f32_bn_backward(int64_t n, int64_t c, int64_t hw, const float* x, const f
   if (!x || !dy || !mean || !var) return Status::Error("f32_bn_backward: null buffer");
   if (!(eps > 0)) return Status::Error("f32_bn_backward(eps): expected > 0");
   const double m = double(n * hw);
-  parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
+  float_parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t ch = c0; ch < c1; ++ch) {
       const float mu = mean[ch];
       const double is = 1.0 / std::sqrt(double(var[ch]) + double(eps));
@@ -230,14 +210,14 @@ Status f32_bn_backward(int64_t n, int64_t c, int64_t hw, const float* x, const f
 Status f32_relu(const float* x, size_t len, float* y, size_t y_len) {
   if (y_len != len) return Status::Error("f32_relu(y): length differs from x");
   if (len > 0 && (!x || !y)) return Status::Error("f32_relu: null buffer");
-  parallel_for(int64_t(len), kMinChunk, [x, y](int64_t b, int64_t e) { relu_range(x + b, y + b, e - b); });
+  float_parallel_for(int64_t(len), kMinChunk, [x, y](int64_t b, int64_t e) { relu_range(x + b, y + b, e - b); });
   return Status::Ok();
 }
 
 Status f32_relu_backward(const float* x, const float* dy, size_t len, float* dx, size_t dx_len) {
   if (dx_len != len) return Status::Error("f32_relu_backward(dx): length differs from x");
   if (len > 0 && (!x || !dy || !dx)) return Status::Error("f32_relu_backward: null buffer");
-  parallel_for(int64_t(len), kMinChunk, [x, dy, dx](int64_t b, int64_t e) { relu_bwd_range(x + b, dy + b, dx + b, e - b); });
+  float_parallel_for(int64_t(len), kMinChunk, [x, dy, dx](int64_t b, int64_t e) { relu_bwd_range(x + b, dy + b, dx + b, e - b); });
   return Status::Ok();
 }
 
@@ -262,7 +242,7 @@ Status f32_sgd_step(float* p, const float* g, float* buf, size_t len, const SgdP
   if (o.momentum != 0.0 && len > 0 && !buf) return Status::Error("f32_sgd_step(buf): momentum needs a buffer");
   for (double v : {o.lr, o.momentum, o.dampening, o.weight_decay})
     if (!(v >= 0) || !std::isfinite(v)) return Status::Error("f32_sgd_step: lr, momentum, dampening, weightDecay must be finite and >= 0");
-  parallel_for(int64_t(len), kMinChunk, [p, g, buf, &o](int64_t s, int64_t e) {
+  float_parallel_for(int64_t(len), kMinChunk, [p, g, buf, &o](int64_t s, int64_t e) {
     sgd_range(p + s, g + s, buf ? buf + s : nullptr, e - s, o);
   });
   return Status::Ok();
@@ -271,7 +251,7 @@ Status f32_sgd_step(float* p, const float* g, float* buf, size_t len, const SgdP
 Status f32_add(const float* a, const float* b, size_t len, float* y, size_t y_len) {
   if (y_len != len) return Status::Error("f32_add(y): length differs from a");
   if (len > 0 && (!a || !b || !y)) return Status::Error("f32_add: null buffer");
-  parallel_for(int64_t(len), kMinChunk, [a, b, y](int64_t s, int64_t e) { add_range(a + s, b + s, y + s, e - s); });
+  float_parallel_for(int64_t(len), kMinChunk, [a, b, y](int64_t s, int64_t e) { add_range(a + s, b + s, y + s, e - s); });
   return Status::Ok();
 }
 
