@@ -29,7 +29,7 @@ import { TARGET_IDS } from '../targets/index.ts';
 import { evaluateClean } from '../eval/clean.ts';
 import { evaluateSystematic } from '../eval/systematic.ts';
 import { evaluateCorruption } from '../eval/corruption.ts';
-import { evaluateAdversarial, formatAdversarialTable, parseAdversarialFlags, type AdversarialFlagValues, type TransferModel } from '../eval/adversarial.ts';
+import { deployedTransfer, evaluateAdversarial, formatAdversarialTable, parseAdversarialFlags, type AdversarialFlagValues, type TransferModel } from '../eval/adversarial.ts';
 import type { EvalContext } from '../eval/common.ts';
 
 /** The suites `eval` runs. */
@@ -115,8 +115,7 @@ async function loadTransferModels(list: string | undefined, meta: LoadedModelMet
       throw invalidOption('--transfer-to', `checkpoints (.safetensors), float ONNX models (.onnx), target ids (${TARGET_IDS.join(', ')}) or target .json files`, p);
     }
     if (isTarget) {
-      const dep = await loadDeployModel(modelPath, p, { data });
-      out.push({ name: `target:${dep.target.id}`, module: dep.module });
+      out.push(deployedTransfer(await loadDeployModel(modelPath, p, { data })));
       continue;
     }
     const t = loadModel(p, { size: meta.inputSize });

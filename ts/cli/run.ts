@@ -9,7 +9,8 @@ import { UsageError, invalidOption } from '../util/errors.ts';
 import { parseIntFlag, parseListFlag } from '../util/is.ts';
 import { parseDataName } from '../data/names.ts';
 import { ARCHS } from '../train/models.ts';
-import { BITS, METHODS, RUN_SUITES, parseShard, type Method, type RunSuite } from '../runner/grid.ts';
+import { BITS, METHODS, RUN_SUITES, checkRunTargets, parseShard, type Method, type RunSuite } from '../runner/grid.ts';
+import { TARGET_IDS } from '../targets/index.ts';
 import { PRESET_NAMES, getPreset, type Preset } from '../runner/presets.ts';
 import { runBenchmark } from '../runner/run.ts';
 import { writeReport } from '../report/report.ts';
@@ -29,6 +30,7 @@ interface RunFlags {
   shard?: string;
   fp?: string;
   data?: string;
+  size?: string;
   threads?: string;
   json?: boolean;
 }
@@ -48,7 +50,7 @@ export function presetFromFlags(o: RunFlags): { preset: Preset; data: string; fp
     p.bits = [...new Set(b.map(Number))].sort((x, y) => x - y);
   }
   if (o.suites !== undefined) p.suites = RUN_SUITES.filter((s) => parseListFlag('--suites', o.suites!, RUN_SUITES).includes(s)) as RunSuite[];
-  if (o.targets !== undefined) p.targets = [...new Set(parseListFlag('--targets', o.targets, ['reference']))];
+  if (o.targets !== undefined) p.targets = checkRunTargets(parseListFlag('--targets', o.targets));
   if (o.seed !== undefined) p.seed = parseIntFlag('--seed', o.seed, 0, 0xffffffff);
   if (o.testLimit !== undefined) {
     const n = parseIntFlag('--test-limit', o.testLimit, 1);
@@ -68,7 +70,7 @@ export function presetFromFlags(o: RunFlags): { preset: Preset; data: string; fp
     if (data === undefined || data === null) throw new UsageError('Expected --data imagefolder:<ImageNet dir> (with train/ and val/ class folders) for --preset paper-resnet18 but received nothing');
     const d = parseDataName(data, '--data');
     if (d.kind !== 'imagefolder') throw invalidOption('--data', 'an imagefolder:<ImageNet dir> (paper-resnet18 runs on ImageNet)', data);
-    if (fp === null) throw new UsageError("Expected the FP resnet18 for --fp (a qrobust .safetensors checkpoint, or the user's torchvision model exported as float ONNX) for --preset paper-resnet18 but received nothing");
+    if (fp === null) throw new UsageError("Expected the FP resnet18 for --fp (a qrobust .safetensors checkpoint, the user's torchvision state dict as .safetensors, or a torch float ONNX export) for --preset paper-resnet18 but received nothing");
   }
   if (data === null || data === undefined) throw new UsageError('Expected a data name for --data but received nothing');
   data = parseDataName(data, '--data').canonical;
@@ -91,19 +93,22 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--methods <list>', `QAT methods (${METHODS.join(', ')}; 'none' for FP only)`))
     .addOption(new Option('--bits <list>', `bit widths (${BITS.join(', ')})`))
     .addOption(new Option('--suites <list>', `suites (${RUN_SUITES.join(', ')}); clean always runs (NC needs it)`))
-    .addOption(new Option('--targets <list>', 'deployment targets (reference)'))
+    .addOption(new Option('--targets <list>', `deployment targets (${TARGET_IDS.join(', ')}; default reference): quantized models run deployed on each (docs/runner.md)`))
     .addOption(new Option('--test-limit <N>', "override every suite's test subset size"))
     .addOption(new Option('--seed <S>', "seed of training, subsets and attacks (default: the preset's, 0)"))
     .addOption(new Option('--shard <i/n>', 'run only the i-th of n shares of the model lines (merge stores with qrobust merge)'))
-    .addOption(new Option('--fp <file>', 'use this FP model (.safetensors checkpoint or float .onnx) instead of training one'))
+    .addOption(new Option('--fp <file>', 'use this FP model instead of training one: a qrobust .safetensors checkpoint, a torchvision state dict (.safetensors), or a float .onnx (a torch export with BN and parameter names is fine-tuned too)'))
     .addOption(new Option('--data <name>', "data name (default: the preset's)"))
+    .addOption(new Option('--size <S>', 'input size of a torchvision --fp without a fixed one (default 224), or of a float ONNX --fp with symbolic spatial dims'))
     .addOption(new Option('--threads <T>', "float kernel threads (default: the preset's)"))
     .addOption(new Option('--json', 'print one summary object {"cells_total", "computed", "reused", ...}'))
     .action(async (o: RunFlags) => {
       const { preset, data, fp } = presetFromFlags(o);
       const shard = parseShard(o.shard);
       applyThreads(o.threads ?? (preset.threads > 0 ? String(preset.threads) : undefined));
-      const summary = await runBenchmark({ preset, store: o.store, data, shard, fp, quiet: !!o.json });
+      const fpSize = o.size === undefined ? undefined : parseIntFlag('--size', o.size, 8, 4096);
+      if (fpSize !== undefined && fp === null) throw new UsageError('Expected --fp with --size (the input size of a torchvision --fp) but received no --fp');
+      const summary = await runBenchmark({ preset, store: o.store, data, shard, fp, fpSize, quiet: !!o.json });
       let report: string | null = null;
       if (o.out) {
         await writeReport({ store: o.store, out: o.out });

@@ -11,7 +11,7 @@ import { Tensor } from '../tensor/tensor.ts';
 import { Module } from '../nn/module.ts';
 import { readModel, valueInfoShape } from '../formats/onnx.ts';
 import { importQuantizedOnnx } from '../formats/onnx-qimport.ts';
-import { loadCheckpoint } from '../train/checkpoint.ts';
+import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.ts';
 import { openDataset, buildBatch } from '../data/index.ts';
 import { preprocessIds, registerPreprocess } from '../data/preprocess.ts';
 import { pilPreprocessProvider } from '../systematic/preprocess.ts';
@@ -79,7 +79,7 @@ export interface DeployLoadOptions {
  * @example
  * const { module } = await loadDeployModel('/work/qat/lsq-4.safetensors', 'rpi4-tflite');
  */
-export async function loadDeployModel(path: string, targetId: string, opts: DeployLoadOptions = {}): Promise<{ module: Module; graph: DeployGraph; base: DeployGraph; target: Target; meta: DeployModelMeta }> {
+export async function loadDeployModel(path: string, targetId: string, opts: DeployLoadOptions = {}): Promise<DeployedModel> {
   const target = loadTarget(targetId);
   ensurePipelinePreprocess(target.pipeline);
   if (typeof path !== 'string' || !path) throw new UsageError('Expected a q-checkpoint or quantized ONNX model for --model but received nothing');
@@ -105,6 +105,40 @@ export async function loadDeployModel(path: string, targetId: string, opts: Depl
   }
   const { model, meta } = loadCheckpoint(path);
   if (!(meta as { quant?: unknown }).quant) throw new UsageError(`Expected a q-checkpoint (written by qrobust quantize) for --model with --target but ${path} is a float checkpoint`);
+  return deployQatModel(model, meta, target, { ...opts, name: path });
+}
+
+/** The deployed model {@link loadDeployModel} and {@link deployQatModel} return. */
+export interface DeployedModel {
+  /** what runs it (the QAT module itself under `reference`) */
+  module: Module;
+  /** the lowered graph and the graph before lowering */
+  graph: DeployGraph;
+  base: DeployGraph;
+  target: Target;
+  meta: DeployModelMeta;
+}
+
+/**
+ * Deploys a q-checkpoint already in memory (the runner keeps checkpoints as bytes in its store): what
+ * {@link loadDeployModel} does after reading the file. The model's uint8 points are calibrated on
+ * `opts.calib` (default 256) evenly spaced images of the training split of `opts.data` (default: the data it
+ * was trained on), decoded with `dec-pil`.
+ * @param model the fake-quant module of a q-checkpoint (ts/train checkpointFromBytes / loadCheckpoint)
+ * @param meta its record (`quant` set)
+ * @param targetOrId a target or its id / .json path
+ * @param opts calibration count, data name, `name` (how errors name the model)
+ * @returns the deployed module, graphs, target and record
+ * @throws UsageError for a float checkpoint, an unknown target; QrobustError for unusable quantizer parameters
+ * @example
+ * const { model, meta } = checkpointFromBytes(bytes);
+ * const dep = await deployQatModel(model, meta, 'x86-onnxruntime'); dep.meta.preprocess // 'dec-pil'
+ */
+export async function deployQatModel(model: Module, meta: CheckpointMeta, targetOrId: Target | string, opts: DeployLoadOptions & { name?: string } = {}): Promise<DeployedModel> {
+  const target = typeof targetOrId === 'string' ? loadTarget(targetOrId) : targetOrId;
+  ensurePipelinePreprocess(target.pipeline);
+  const name = opts.name ?? 'the model';
+  if (!meta.quant) throw new UsageError(`Expected a q-checkpoint (written by qrobust quantize) for --model with --target but ${name} is a float checkpoint`);
   const data = opts.data ?? meta.data;
   const ds = await openDataset(data);
   const train = ds.split(ds.trainSplit ?? ds.splits[0]!);
@@ -118,7 +152,7 @@ export async function loadDeployModel(path: string, targetId: string, opts: Depl
   try {
     params = exportQuantParams(model);
   } catch (e) {
-    throw new QrobustError(`${path}: ${(e as Error).message}`);
+    throw new QrobustError(`${name}: ${(e as Error).message}`);
   }
   const graph = convertQat(model, params, { inputSize: S, calibration, reference: loadTarget('reference') });
   const lowered = lowerForTarget(graph, target);

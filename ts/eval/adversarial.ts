@@ -9,7 +9,7 @@
  * `--pgd-steps`, `--aa-version`), so that eval.ts stays a thin dispatcher and the parsing is unit-testable.
  */
 import { int } from '../util/is.ts';
-import { invalidOption } from '../util/errors.ts';
+import { QrobustError, invalidOption } from '../util/errors.ts';
 import type { Module } from '../nn/module.ts';
 import type { Split } from '../data/types.ts';
 import { buildBatch } from '../data/batch.ts';
@@ -30,6 +30,56 @@ export interface TransferModel {
   /** the name it is reported under (the path given) */
   name: string;
   module: Module;
+}
+
+/** The name a deployed model is reported under in `transfer` (`eval --transfer-to <id>`, the runner's target cells). */
+export function targetTransferName(targetId: string): string {
+  return `target:${targetId}`;
+}
+
+/**
+ * A deployed integer model (ts/deploy `loadDeployModel` / `deployQatModel`) as a transfer model: it classifies the
+ * adversarial examples crafted on the fake-quant model, fed as the model-input pixels they are (the target's
+ * decode / resize pipeline is not applied to them). Used by `eval --transfer-to <target>` and by the runner's
+ * adversarial cells on a target.
+ * @param dep the deployed model
+ * @returns the transfer model, named `target:<id>`
+ * @example
+ * deployedTransfer(await loadDeployModel('q.safetensors', 'rpi4-tflite')).name // 'target:rpi4-tflite'
+ */
+export function deployedTransfer(dep: { module: Module; target: { id: string } }): TransferModel {
+  return { name: targetTransferName(dep.target.id), module: dep.module };
+}
+
+/**
+ * The adversarial result of a deployed model: the white-box run on the fake-quant model with the deployed model
+ * as a transfer model, seen from the deployed model. `clean`, `ar`, `wcar`, `wcar_ra` and `per_sample` are the
+ * deployed model's (what the report's tables read); the white-box numbers of the model the examples were crafted
+ * on move to `crafted_on`; `mode` is `transfer`.
+ * @param r a result of {@link evaluateAdversarial} / runAdversarial with `transfer[name]`
+ * @param name the transfer model's name ({@link targetTransferName})
+ * @param target the target id written into `target`
+ * @throws QrobustError when `r` has no transfer result under `name`
+ * @example
+ * const cell = transferView(r, 'target:x86-onnxruntime', 'x86-onnxruntime'); cell.wcar.small === r.transfer['target:x86-onnxruntime'].wcar.small // true
+ */
+export function transferView(r: AdversarialEvalResult, name: string, target: string): AdversarialEvalResult {
+  const tr = (r.transfer as Record<string, Record<string, unknown>> | undefined)?.[name];
+  if (!tr) throw new QrobustError(`adversarial result of ${r.model} has no transfer result for ${name}`);
+  const { transfer: _t, per_sample: ps, clean, ar, wcar, wcar_ra, aa_components, ...rest } = r;
+  return {
+    ...rest,
+    target,
+    mode: 'transfer',
+    clean: tr.clean as number,
+    ar: tr.ar as AdversarialEvalResult['ar'],
+    wcar: tr.wcar as AdversarialEvalResult['wcar'],
+    wcar_ra: tr.wcar_ra as AdversarialEvalResult['wcar_ra'],
+    // AutoAttack's components broke points of the crafting model, not of this one
+    aa_components: {},
+    ...(tr.per_sample ? { per_sample: tr.per_sample } : {}),
+    crafted_on: { model: r.model, target: r.target ?? 'reference', clean, ar, wcar, wcar_ra, aa_components, ...(ps ? { per_sample: ps } : {}) },
+  };
 }
 
 /** Options of {@link evaluateAdversarial}. */

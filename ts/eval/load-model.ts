@@ -16,7 +16,7 @@ import { noGrad } from '../autograd/index.ts';
 import type { Module } from '../nn/module.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { importOnnx } from '../formats/onnx-import.ts';
-import { valueInfoShape, readModel } from '../formats/onnx.ts';
+import { valueInfoShape, readModel, type OnnxModel } from '../formats/onnx.ts';
 import { DEFAULT_PREPROCESS_ID } from '../data/preprocess.ts';
 
 /** What eval / infer read about a loaded model. */
@@ -50,7 +50,20 @@ export function loadModel(path: string, opts: { size?: number } = {}): { model: 
     return { model, meta: { kind: 'checkpoint', numClasses: meta.numClasses, inputSize: meta.inputSize, classes: meta.classes, data: meta.data, preprocess: meta.preprocess } };
   }
   if (!existsSync(path)) throw new UsageError(`Expected an existing ONNX model for --model but received '${path}' (not found)`);
-  const onnx = readModel(path);
+  return loadOnnxModel(readModel(path), path, opts);
+}
+
+/**
+ * {@link loadModel} for a float ONNX model already decoded (e.g. from bytes in the runner's store).
+ * @param onnx the decoded model (ts/formats/onnx.ts readModel / decodeModel)
+ * @param path how errors name it
+ * @param opts `size` for symbolic spatial dims
+ * @returns the module in eval mode and its record
+ * @throws as {@link loadModel}
+ * @example
+ * const { meta } = loadOnnxModel(decodeModel(bytes), 'fp.onnx'); meta.kind // 'onnx'
+ */
+export function loadOnnxModel(onnx: OnnxModel, path: string, opts: { size?: number } = {}): { model: Module; meta: LoadedModelMeta } {
   const g = onnx.graph;
   const inits = new Set((g?.initializer ?? []).map((t) => t.name ?? ''));
   const input = (g?.input ?? []).find((v) => !inits.has(v.name ?? ''));

@@ -36,6 +36,10 @@ export interface ModelMetrics {
   systematic: Record<string, number>;
   /** the budget each suite ran with (from the cells' configs) */
   budgets: Record<string, unknown>;
+  /** suites stored as not applicable on this target (the FP model's adversarial cell on a deployment target): the reason */
+  notApplicable: Record<string, string>;
+  /** the cells' `deploy` records on a deployment target, per suite (what ran: deployed model or float32, pipeline) */
+  deploy: Record<string, Record<string, unknown>>;
 }
 
 /** All metrics, grouped. */
@@ -57,7 +61,7 @@ export interface ReportData {
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 function emptyMetrics(arch: string, target: string, method: string, bits: number): ModelMetrics {
-  return { arch, target, method, bits, nc: false, ncReason: null, clean: null, wcar: {}, wcarRa: {}, ar: {}, attacks: [], nr: null, perCorruption: {}, corruption: {}, sr: null, systematic: {}, budgets: {} };
+  return { arch, target, method, bits, nc: false, ncReason: null, clean: null, wcar: {}, wcarRa: {}, ar: {}, attacks: [], nr: null, perCorruption: {}, corruption: {}, sr: null, systematic: {}, budgets: {}, notApplicable: {}, deploy: {} };
 }
 
 /**
@@ -82,6 +86,11 @@ export function collect(cells: readonly CellRow[], models: readonly ModelRow[]):
     if (r.nc === true) {
       m.nc = true;
       m.ncReason = (r.nc_reason as string | undefined) ?? m.ncReason;
+    }
+    if (r.deploy && typeof r.deploy === 'object') m.deploy[c.suite] = r.deploy as Record<string, unknown>;
+    if (r.not_applicable === true) {
+      m.notApplicable[c.suite] = typeof r.reason === 'string' ? r.reason : 'not applicable';
+      continue;
     }
     const n = num(r.n) ?? 0;
     if (c.suite === 'clean') {

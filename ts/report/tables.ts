@@ -10,6 +10,8 @@ import type { ModelMetrics, ReportData } from './collect.ts';
 /** A table id and how to read its metric from a model. */
 export interface TableSpec {
   id: 'table1-clean' | 'table2-wcar' | 'table3-nr' | 'table4-sr';
+  /** the suite the metric comes from */
+  suite: 'clean' | 'adversarial' | 'corruption' | 'systematic';
   title: string;
   /** short name of the metric */
   metric: string;
@@ -19,10 +21,10 @@ export interface TableSpec {
 }
 
 export const TABLES: readonly TableSpec[] = [
-  { id: 'table1-clean', title: 'Table 1: clean top-1 accuracy (%)', metric: 'clean', higherBetter: true, get: (m) => m.clean },
-  { id: 'table2-wcar', title: 'Table 2: worst-case adversarial robustness WCAR (%, Eq. 3, small tier)', metric: 'WCAR small', higherBetter: true, get: (m) => m.wcar.small ?? null },
-  { id: 'table3-nr', title: 'Table 3: natural robustness NR (%, mean over corruptions x severities)', metric: 'NR', higherBetter: true, get: (m) => m.nr },
-  { id: 'table4-sr', title: 'Table 4: systematic robustness SR (std of the 14 accuracies, points; lower is better)', metric: 'SR', higherBetter: false, get: (m) => m.sr },
+  { id: 'table1-clean', suite: 'clean', title: 'Table 1: clean top-1 accuracy (%)', metric: 'clean', higherBetter: true, get: (m) => m.clean },
+  { id: 'table2-wcar', suite: 'adversarial', title: 'Table 2: worst-case adversarial robustness WCAR (%, Eq. 3, small tier)', metric: 'WCAR small', higherBetter: true, get: (m) => m.wcar.small ?? null },
+  { id: 'table3-nr', suite: 'corruption', title: 'Table 3: natural robustness NR (%, mean over corruptions x severities)', metric: 'NR', higherBetter: true, get: (m) => m.nr },
+  { id: 'table4-sr', suite: 'systematic', title: 'Table 4: systematic robustness SR (std of the 14 accuracies, points; lower is better)', metric: 'SR', higherBetter: false, get: (m) => m.sr },
 ];
 
 const METHOD_NAMES: Record<string, string> = { fp: 'FP', dorefa: 'DoReFa', pact: 'PACT', lsq: 'LSQ' };
@@ -39,6 +41,7 @@ function fmt(e: Estimate | null): string {
 function cellText(t: TableSpec, m: ModelMetrics | undefined): string {
   if (!m) return '–';
   if (m.nc) return t.id === 'table1-clean' && m.clean ? `NC (${m.clean.value.toFixed(2)})` : 'NC';
+  if (m.notApplicable[t.suite] !== undefined) return 'n/a';
   return fmt(t.get(m));
 }
 
@@ -78,7 +81,20 @@ export function targetTableMarkdown(d: ReportData, arch: string, target: string)
   const ms = d.models.filter((m) => m.arch === arch && m.target === target);
   const lines = [`### ${arch} on target ${target}: all four metrics`, '', '| model | clean | WCAR small | NR | SR |', '|---|---|---|---|---|'];
   for (const m of ms) lines.push(`| ${methodName(m.method)}${m.method === 'fp' ? '' : ` ${m.bits}-bit`} | ${TABLES.map((t) => cellText(t, m)).join(' | ')} |`);
-  return lines.join('\n');
+  const notes = targetNotes(ms, target);
+  return notes.length ? `${lines.join('\n')}\n\n${notes.join('\n')}` : lines.join('\n');
+}
+
+/** What ran on a deployment target (from the cells' `deploy` records), and why a cell is n/a. */
+function targetNotes(ms: readonly ModelMetrics[], target: string): string[] {
+  if (target === 'reference') return [];
+  const notes: string[] = [];
+  const q = ms.find((m) => m.method !== 'fp' && m.deploy.clean);
+  if (q) notes.push(`Quantized models: the deployed model (${String(q.deploy.clean!.execution)} execution, pipeline ${String(q.deploy.clean!.pipeline)}); WCAR is transfer: the examples crafted on the fake-quant model, re-classified by the deployed model.`);
+  const fp = ms.find((m) => m.method === 'fp' && m.deploy.clean);
+  if (fp) notes.push(`FP: ${String(fp.deploy.clean!.note ?? 'float32')}.`);
+  for (const m of ms) for (const [suite, why] of Object.entries(m.notApplicable)) notes.push(`n/a: ${methodName(m.method)}${m.method === 'fp' ? '' : ` ${m.bits}-bit`} ${suite}: ${why}.`);
+  return notes;
 }
 
 /** The whole tables.md. */

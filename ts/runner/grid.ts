@@ -10,7 +10,8 @@
  * QAT model is trained by exactly one shard. Every shard that owns a QAT line needs the FP model: it trains
  * it (deterministically, the same bytes in every shard) or reuses one given with `--fp`.
  */
-import { invalidOption } from '../util/errors.ts';
+import { UsageError, invalidOption } from '../util/errors.ts';
+import { TARGET_IDS } from '../targets/index.ts';
 
 /** Suites in report order. */
 export const RUN_SUITES = ['clean', 'adversarial', 'corruption', 'systematic'] as const;
@@ -84,6 +85,32 @@ export function modelCells(m: ModelUnit, g: GridSpec): Cell[] {
     for (const target of g.targets) out.push({ id: cellId(m, suite, target), model: m, suite, target });
   }
   return out;
+}
+
+/** The target every grid can evaluate without deploying: the fake-quant / float models in our float engine. */
+export const REFERENCE_TARGET = 'reference';
+
+/** A `--targets` entry that is not a shipped target id (exit code 2). */
+export class UnknownRunTargetError extends UsageError {
+  constructor(readonly flag: string, readonly id: string) {
+    super(`Expected target ids among ${TARGET_IDS.join(', ')} for ${flag} but received '${id}'`);
+    this.name = 'UnknownRunTargetError';
+  }
+}
+
+/**
+ * Checks the grid's targets: shipped target ids only (ids appear in cell ids, so no .json paths), no duplicates.
+ * @param targets the ids
+ * @param flag the flag named in the error
+ * @returns the ids, first occurrence order
+ * @throws UnknownRunTargetError naming the flag, every allowed id and the id received; UsageError for an empty list
+ * @example
+ * checkRunTargets(['reference', 'rpi4-tflite']) // ['reference', 'rpi4-tflite']
+ */
+export function checkRunTargets(targets: readonly string[], flag = '--targets'): string[] {
+  if (targets.length === 0) throw invalidOption(flag, `one or more target ids of ${TARGET_IDS.join(', ')}`, '(none)');
+  for (const t of targets) if (!(TARGET_IDS as readonly string[]).includes(t)) throw new UnknownRunTargetError(flag, t);
+  return [...new Set(targets)];
 }
 
 /** A parsed `--shard i/n` (1 ≤ i ≤ n). */

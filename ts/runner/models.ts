@@ -3,18 +3,18 @@
  * or read from `--fp`), and one QAT model per (arch, method, bits) through ts/quant. Each model is
  * stored in the result store with its checkpoint bytes, so a resumed run loads it instead of training again.
  *
- * Checkpoints are safetensors files (ts/train/checkpoint.ts); the store keeps their bytes, and loading goes
- * through a temporary file and `loadModel` (qrobust checkpoints of either kind, or a float ONNX model).
+ * Checkpoints are safetensors bytes (ts/train/checkpoint.ts checkpointToBytes / checkpointFromBytes) held in
+ * memory and in the store; a float ONNX `--fp` is kept as its file's bytes and decoded from them.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Module } from '../nn/module.ts';
 import type { Dataset } from '../data/types.ts';
 import { trainModel } from '../train/loop.ts';
-import { saveCheckpoint, type CheckpointMeta } from '../train/checkpoint.ts';
-import { loadModel } from '../eval/load-model.ts';
+import { checkpointFromBytes, checkpointToBytes, type CheckpointMeta } from '../train/checkpoint.ts';
+import { decodeModel } from '../formats/onnx.ts';
+import { loadModel, loadOnnxModel } from '../eval/load-model.ts';
+import { TorchvisionFpError, bnFolded, foldedExplanation, isQrobustCheckpoint, torchvisionFp } from './torchvision.ts';
 import type { TrainBudget } from './presets.ts';
 
 /** A model in memory with what the runner records about it. */
@@ -34,45 +34,67 @@ export interface ProducedModel extends LoadedGridModel {
   ncReason: string | null;
 }
 
-function withTemp<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'qrobust-run-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The bytes of a checkpoint written by {@link saveCheckpoint}. */
+/** The bytes of a checkpoint (what saveCheckpoint writes). */
 export function checkpointBytes(model: Module, meta: CheckpointMeta): Uint8Array {
-  return withTemp((dir) => {
-    const f = join(dir, 'm.safetensors');
-    saveCheckpoint(f, model, meta);
-    return new Uint8Array(readFileSync(f));
-  });
+  return checkpointToBytes(model, meta);
 }
 
 /**
- * Loads checkpoint bytes (a qrobust safetensors checkpoint, FP or quantized).
+ * Loads checkpoint bytes: a qrobust safetensors checkpoint (FP or quantized), or a float ONNX model when `name`
+ * ends in `.onnx`.
  * @throws UsageError / QrobustError as loadModel
  */
 export function loadCheckpointBytes(bytes: Uint8Array, name = 'm.safetensors'): LoadedGridModel {
-  return withTemp((dir) => {
-    const f = join(dir, name);
-    writeFileSync(f, bytes);
-    const { model, meta } = loadModel(f);
+  if (/\.onnx$/i.test(name)) {
+    const { model, meta } = loadOnnxModel(decodeModel(bytes, name), name);
     return { model, inputSize: meta.inputSize, preprocess: meta.preprocess, numClasses: meta.numClasses };
-  });
+  }
+  const { model, meta } = checkpointFromBytes(bytes, name);
+  return { model, inputSize: meta.inputSize, preprocess: meta.preprocess, numClasses: meta.numClasses };
+}
+
+/** `--fp` read: the model, the bytes kept in the store, the SHA-256 of the user's file. */
+export interface FpFile extends LoadedGridModel {
+  /** the bytes stored as the FP model's checkpoint: the file itself, or the qrobust checkpoint converted from it */
+  bytes: Uint8Array;
+  /** SHA-256 of the user's file */
+  sha256: string;
+  /** `checkpoint` (qrobust), `onnx` (float ONNX run as it is), `torchvision-safetensors` / `torchvision-onnx` (converted) */
+  kind: string;
+  /** why QAT cannot fine-tune it (a float ONNX model that could not be converted), else null */
+  qatBlocked: string | null;
 }
 
 /**
- * Reads `--fp`: a qrobust checkpoint or a float ONNX model.
- * @returns the model, its bytes (kept in the store) and their SHA-256
+ * Reads `--fp`: a qrobust checkpoint, a torchvision state dict (.safetensors) or torch ONNX export with its
+ * parameter names (converted to a qrobust checkpoint in memory, ts/runner/torchvision.ts), or another float ONNX
+ * model (its FP cells run; QAT cannot fine-tune it: `qatBlocked` says why).
+ * @param path the file
+ * @param o the data set (class count of a converted model), the grid's architecture, `size` (`--size`)
+ * @returns the model, the bytes kept in the store and the file's SHA-256
+ * @throws TorchvisionFpError / UsageError naming the file and what is wrong
  */
-export function readFpFile(path: string): LoadedGridModel & { bytes: Uint8Array; sha256: string; kind: string } {
-  const { model, meta } = loadModel(path);
-  const bytes = new Uint8Array(readFileSync(path));
-  return { model, inputSize: meta.inputSize, preprocess: meta.preprocess, numClasses: meta.numClasses, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), kind: meta.kind };
+export async function readFpFile(path: string, o: { dataset: Dataset; arch?: string; size?: number }): Promise<FpFile> {
+  const raw = new Uint8Array(readFileSync(path));
+  const sha256 = createHash('sha256').update(raw).digest('hex');
+  const fromConverted = (tv: Awaited<ReturnType<typeof torchvisionFp>>): FpFile => ({
+    model: tv.model, inputSize: tv.meta.inputSize, preprocess: tv.meta.preprocess, numClasses: tv.meta.numClasses, bytes: tv.checkpoint, sha256, kind: tv.kind, qatBlocked: null,
+  });
+  if (/\.safetensors$/i.test(path) && !isQrobustCheckpoint(raw, path)) return fromConverted(await torchvisionFp(raw, path, o));
+  let qatBlocked: string | null = null;
+  if (/\.onnx$/i.test(path)) {
+    const onnx = decodeModel(raw, path);
+    if (!bnFolded(onnx)) {
+      try {
+        return fromConverted(await torchvisionFp(raw, path, o));
+      } catch (e) {
+        if (!(e instanceof TorchvisionFpError)) throw e;
+        qatBlocked = e.message;
+      }
+    } else qatBlocked = foldedExplanation(path);
+  }
+  const { model, meta } = loadModel(path, o.size !== undefined && /\.onnx$/i.test(path) ? { size: o.size } : {});
+  return { model, inputSize: meta.inputSize, preprocess: meta.preprocess, numClasses: meta.numClasses, bytes: raw, sha256, kind: meta.kind, qatBlocked };
 }
 
 /**

@@ -11,19 +11,31 @@
  * what decides NC): a model is not converged (CONVENTIONS.md) when its clean top-1 is below
  * max(2 × chance, 10 % of the FP model's top-1) or its training hit a non-finite loss. The other cells of an
  * NC model are stored as NC results (`{"nc": true, ...}`) without evaluation, and the report shows NC.
+ *
+ * Targets (`--targets`, docs/runner.md): `reference` evaluates the fake-quant / float models in our engine. On any
+ * other target a quantized model's clean, corruption and systematic cells run its deployed model (ts/deploy
+ * deployQatModel on the stored checkpoint bytes, the target's pipeline), as `eval --target <id>`; its adversarial
+ * cell attacks the fake-quant model and re-classifies the examples with the deployed model, as
+ * `eval --suite adversarial --transfer-to <id>`. The FP model runs float32 behind the target's pipeline; its
+ * adversarial cell on a target is stored as not applicable (it would repeat the reference cell), with the reason.
+ * NC is decided per target from that target's clean cells.
  */
-import { QrobustError, UsageError, invalidOption } from '../util/errors.ts';
+import { QrobustError, UsageError } from '../util/errors.ts';
 import { setQuiet } from '../util/progress.ts';
 import { openDataset } from '../data/index.ts';
 import type { Dataset, Split } from '../data/types.ts';
 import { runVersions } from '../eval/versions.ts';
 import { ResultStore, configHash } from '../store/store.ts';
-import { gridModels, modelCells, shardModels, type Cell, type GridSpec, type ModelUnit, type RunSuite, type Shard, FP_METHOD, FP_BITS, modelId, cellId } from './grid.ts';
+import { gridModels, modelCells, shardModels, checkRunTargets, type Cell, type GridSpec, type ModelUnit, type RunSuite, type Shard, FP_METHOD, FP_BITS, REFERENCE_TARGET, modelId, cellId } from './grid.ts';
 import { budgetLines, type Preset } from './presets.ts';
 import { startRunProgress, type RunProgress } from './progress.ts';
 import { runSuite, suiteBudget } from './suites.ts';
-import { loadCheckpointBytes, readFpFile, trainFp, trainSteps, type LoadedGridModel, type ProducedModel } from './models.ts';
+import { loadCheckpointBytes, readFpFile, trainFp, trainSteps, type FpFile, type LoadedGridModel, type ProducedModel } from './models.ts';
 import { quantizeForGrid } from './qat.ts';
+import { checkpointFromBytes } from '../train/checkpoint.ts';
+import { loadTarget, type Target } from '../targets/index.ts';
+import { deployQatModel, ensurePipelinePreprocess, type DeployedModel } from '../deploy/model.ts';
+import { deployedTransfer } from '../eval/adversarial.ts';
 
 /** Options of {@link runBenchmark} (the preset already narrowed by the CLI's flags). */
 export interface RunOptions {
@@ -32,8 +44,10 @@ export interface RunOptions {
   /** canonical data name */
   data: string;
   shard: Shard;
-  /** `--fp`: a FP checkpoint or float ONNX model to use instead of training */
+  /** `--fp`: a FP checkpoint, torchvision state dict or float ONNX model to use instead of training */
   fp: string | null;
+  /** `--size`: the input size of a torchvision `--fp` without a fixed one (default 224), or of an ONNX model with symbolic dims */
+  fpSize?: number;
   /** silence progress (`--json`) */
   quiet: boolean;
 }
@@ -59,11 +73,15 @@ interface ModelState {
   loaded: LoadedGridModel | null;
   /** the checkpoint bytes (FP: handed to QAT) */
   bytes: Uint8Array | null;
-  /** the FP model came from a float ONNX file (QAT needs a qrobust checkpoint) */
+  /** the FP model came from a float ONNX file run as it is (QAT needs a qrobust checkpoint) */
   onnx: boolean;
+  /** why QAT cannot fine-tune the FP model (`--fp` a float ONNX model that could not be converted) */
+  qatBlocked: string | null;
   nc: boolean;
   ncReason: string | null;
   top1: number | null;
+  /** a quantized model deployed per target (built once per line from the stored checkpoint bytes) */
+  deployed?: Map<string, DeployedModel>;
 }
 
 const NC_REASON_KEY = 'nc_reason';
@@ -82,6 +100,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunSummary> {
   if (!o.fp && !ds.trainSplit) throw new UsageError(`Expected a data set with a train split for --data (the FP model is trained on it) or --fp, but ${ds.name} has ${ds.splits.join(', ')}`);
   if (p.methods.length > 0 && !ds.trainSplit) throw new UsageError(`Expected a data set with a train split for --data (QAT fine-tunes on it) but ${ds.name} has ${ds.splits.join(', ')}`);
   const split = ds.split(ds.testSplit);
+  checkRunTargets(p.targets);
   const grid: GridSpec = { archs: p.archs, methods: p.methods, bits: p.bits, suites: p.suites, targets: p.targets };
   const lines = shardModels(gridModels(grid), o.shard);
   const store = ResultStore.open(o.store, { create: true });
@@ -118,7 +137,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunSummary> {
         if (store.hasCell(c.id)) { summary.reused++; prog.cellDone(c.id, 0, 'reused'); continue; }
         await runCell(c, st, { o, ds, split, store, states, prog, summary, versions });
       }
-      if (unit.method !== FP_METHOD) st.loaded = null; // free the quantized model; the FP model stays for the next lines
+      if (unit.method !== FP_METHOD) { st.loaded = null; st.deployed = undefined; } // free the quantized model; the FP model stays for the next lines
     }
   } finally {
     prog.stop();
@@ -147,7 +166,7 @@ interface Ctx {
 }
 
 function fpConfig(o: RunOptions, arch: string, fpSha: string | null): Record<string, unknown> {
-  return fpSha ? { kind: 'fp', arch, data: o.data, file: fpSha } : { kind: 'fp', arch, data: o.data, train: o.preset.fp, seed: o.preset.seed };
+  return fpSha ? { kind: 'fp', arch, data: o.data, file: fpSha, ...(o.fpSize !== undefined ? { size: o.fpSize } : {}) } : { kind: 'fp', arch, data: o.data, train: o.preset.fp, seed: o.preset.seed };
 }
 
 async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
@@ -156,14 +175,15 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
   const { o, store, prog, summary } = c;
   const p = o.preset;
   if (unit.method === FP_METHOD) {
-    let fpFile: ReturnType<typeof readFpFile> | null = null;
-    if (o.fp) fpFile = readFpFile(o.fp);
+    let fpFile: FpFile | null = null;
+    if (o.fp) fpFile = await readFpFile(o.fp, { dataset: c.ds, arch: unit.arch, size: o.fpSize });
     const config = fpConfig(o, unit.arch, fpFile ? fpFile.sha256 : null);
     const hash = configHash(config);
     const stored = store.modelHash(unit.id);
     let loaded: LoadedGridModel | null = null;
     let bytes: Uint8Array | null = null;
     let onnx = fpFile?.kind === 'onnx';
+    let qatBlocked = fpFile?.qatBlocked ?? null;
     let nc = false;
     let ncReason: string | null = null;
     if (stored !== null && stored === hash) {
@@ -172,6 +192,7 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
       nc = row.nc;
       ncReason = (row.record[NC_REASON_KEY] as string | undefined) ?? null;
       onnx = row.record.file_kind === 'onnx';
+      qatBlocked = (row.record.qat_blocked as string | undefined) ?? qatBlocked;
       loaded = bytes ? (fpFile ?? loadCheckpointBytes(bytes, onnx ? 'm.onnx' : 'm.safetensors')) : null;
       summary.models.reused++;
     } else if (stored !== null) {
@@ -179,7 +200,7 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
     } else if (fpFile) {
       loaded = fpFile;
       bytes = fpFile.bytes;
-      store.putModel({ id: unit.id, arch: unit.arch, method: unit.method, bits: unit.bits, config, configHash: hash, seed: p.seed, record: { source: o.fp, file_kind: fpFile.kind, sha256: fpFile.sha256 }, nc: false, versions: c.versions, commit: c.versions.commit ?? null, seconds: 0 }, fpFile.bytes);
+      store.putModel({ id: unit.id, arch: unit.arch, method: unit.method, bits: unit.bits, config, configHash: hash, seed: p.seed, record: { source: o.fp, file_kind: fpFile.kind, sha256: fpFile.sha256, ...(fpFile.qatBlocked ? { qat_blocked: fpFile.qatBlocked } : {}) }, nc: false, versions: c.versions, commit: c.versions.commit ?? null, seconds: 0 }, fpFile.bytes);
       summary.models.trained++;
     } else {
       const label = `${unit.id} (training)`;
@@ -200,7 +221,7 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
       ncReason = r.ncReason;
       summary.models.trained++;
     }
-    const s: ModelState = { unit, hash, loaded, bytes, onnx, nc, ncReason, top1: null };
+    const s: ModelState = { unit, hash, loaded, bytes, onnx, qatBlocked, nc, ncReason, top1: null };
     c.states.set(unit.id, s);
     return s;
   }
@@ -215,12 +236,12 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
     if (stored !== hash) throw new QrobustError(`${o.store} already holds the QAT model ${unit.id} with another configuration (stored ${stored}, now ${hash}); use another --store`);
     const row = store.models().find((m) => m.id === unit.id)!;
     const bytes = store.checkpoint(unit.id);
-    s = { unit, hash, loaded: bytes ? loadCheckpointBytes(bytes) : null, bytes: null, onnx: false, nc: row.nc, ncReason: (row.record[NC_REASON_KEY] as string | undefined) ?? null, top1: null };
+    s = { unit, hash, loaded: bytes ? loadCheckpointBytes(bytes) : null, bytes: null, onnx: false, qatBlocked: null, nc: row.nc, ncReason: (row.record[NC_REASON_KEY] as string | undefined) ?? null, top1: null };
     summary.models.reused++;
   } else if (fp.nc || !fp.loaded || !fp.bytes) {
     throw new QrobustError(`the FP model ${fpUnit.id} did not converge (${fp.ncReason ?? 'no checkpoint'}); QAT needs a converged FP model`);
   } else if (fp.onnx) {
-    throw new UsageError(`Expected a qrobust safetensors checkpoint for --fp (QAT fine-tunes it) but received the ONNX model ${o.fp ?? ''}; give a qrobust checkpoint (qrobust train, or a torchvision state dict as .safetensors)`);
+    throw new UsageError(`Expected an FP model QAT can fine-tune for --fp (a qrobust or torchvision checkpoint, or a torch ONNX export with its BN and parameter names) but ${fp.qatBlocked ?? `received the float ONNX model ${o.fp ?? ''}`}`);
   } else {
     prog.cellBegin(`${unit.id} (QAT)`);
     const train = c.ds.split(c.ds.trainSplit!);
@@ -233,7 +254,7 @@ async function modelState(unit: ModelUnit, c: Ctx): Promise<ModelState> {
     const cpuSeconds = cpuSince(cpu0);
     store.putModel({ id: unit.id, arch: unit.arch, method: unit.method, bits: unit.bits, config, configHash: hash, seed: p.seed, record: { ...r.record, [NC_REASON_KEY]: r.ncReason }, nc: r.nc, versions: c.versions, commit: c.versions.commit ?? null, seconds: secs, cpuSeconds }, r.checkpoint);
     prog.line(`${unit.id}: QAT in ${secs.toFixed(1)} s (${cpuSeconds.toFixed(1)} CPU s)${r.nc ? ` (NC: ${r.ncReason})` : ''}`);
-    s = { unit, hash, loaded: r.nc && !r.checkpoint ? null : r, bytes: null, onnx: false, nc: r.nc, ncReason: r.ncReason, top1: null };
+    s = { unit, hash, loaded: r.nc && !r.checkpoint ? null : r, bytes: null, onnx: false, qatBlocked: null, nc: r.nc, ncReason: r.ncReason, top1: null };
     summary.models.trained++;
   }
   c.states.set(unit.id, s);
@@ -250,8 +271,48 @@ async function cleanTop1(st: ModelState, target: string, c: Ctx & { split: Split
   return top1;
 }
 
+/** Calibration images of a deployed model's uint8 points (ts/deploy's default, as `eval --target`). */
+const DEPLOY_CALIB = 256;
+
 function cellConfig(cell: Cell, st: ModelState, o: RunOptions): Record<string, unknown> {
-  return { suite: cell.suite, target: cell.target, data: o.data, seed: o.preset.seed, model: st.hash, budget: suiteBudget(cell.suite, o.preset.budgets, st.unit.method !== FP_METHOD) };
+  const base = { suite: cell.suite, target: cell.target, data: o.data, seed: o.preset.seed, model: st.hash, budget: suiteBudget(cell.suite, o.preset.budgets, st.unit.method !== FP_METHOD) };
+  if (cell.target === REFERENCE_TARGET) return base;
+  // a target's cells also depend on its profile (a changed targets/<id>.json is another configuration)
+  return { ...base, deploy: { profile: configHash(loadTarget(cell.target)), calib: DEPLOY_CALIB, fp: FP_UNDER_TARGET } };
+}
+
+/**
+ * What the FP model is under a target other than `reference` (docs/runner.md "Targets"): the float model runs in
+ * float32 (our float engine, as the target's float runtime would run an unquantized model) behind the target's
+ * decode / resize pipeline; the target's integer (or fp16) arithmetic is that of its quantized models only.
+ */
+const FP_UNDER_TARGET = 'float32 behind the target pipeline';
+
+/** The `deploy` record of a target cell. */
+function deployRecord(target: Target, dep: DeployedModel | null, suite: RunSuite): Record<string, unknown> {
+  const pipeline = suite === 'systematic' ? 'the suite\'s 14 pipelines (the target pipeline is replaced)' : suite === 'adversarial' ? 'dec-pil (the examples are fed as model-input pixels)' : target.pipeline;
+  if (!dep) {
+    return {
+      model: 'float', execution: 'float32', target_execution: target.execution, pipeline,
+      note: `the FP model under ${target.id}: ${FP_UNDER_TARGET}; the target's ${target.execution} arithmetic applies to the quantized models`,
+    };
+  }
+  return {
+    model: 'deployed', execution: target.execution, pipeline, conversions: dep.meta.conversions, calibration: dep.meta.calibration,
+    ...(suite === 'adversarial' ? { mode: 'transfer: the examples crafted on the fake-quant model (as the reference cell) re-classified by the deployed model' } : {}),
+  };
+}
+
+/** The deployed model of a quantized model's line on one target, from its checkpoint bytes in the store. */
+async function deployedFor(st: ModelState, target: string, c: Ctx): Promise<DeployedModel> {
+  const have = st.deployed?.get(target);
+  if (have) return have;
+  const bytes = c.store.checkpoint(st.unit.id);
+  if (!bytes) throw new QrobustError(`${c.o.store}: the model ${st.unit.id} has no checkpoint to deploy on ${target}`);
+  const { model, meta } = checkpointFromBytes(bytes, `${st.unit.id} in ${c.o.store}`);
+  const dep = await deployQatModel(model, meta, target, { calib: DEPLOY_CALIB, name: st.unit.id });
+  (st.deployed ??= new Map()).set(target, dep);
+  return dep;
 }
 
 async function runCell(cell: Cell, st: ModelState, c: Ctx & { split: Split }): Promise<void> {
@@ -263,7 +324,6 @@ async function runCell(cell: Cell, st: ModelState, c: Ctx & { split: Split }): P
     if (existing !== hash) throw new QrobustError(`${o.store} already holds ${cell.id} computed with another configuration (stored ${existing}, now ${hash}); use another --store for a different budget, seed or data`);
     return;
   }
-  if (cell.target !== 'reference') throw invalidOption('--targets', 'reference (per-target evaluation arrives with the deployment issue #10)', cell.target);
   const t = performance.now();
   const cpu0 = process.cpuUsage();
   // NC: decided from the clean cell (and the FP model's clean cell for a quantized model)
@@ -289,13 +349,31 @@ async function runCell(cell: Cell, st: ModelState, c: Ctx & { split: Split }): P
   if (nc && cell.suite !== 'clean') {
     result = { suite: cell.suite, target: cell.target, nc: true, nc_reason: ncReason };
     summary.nc++;
+  } else if (cell.target !== REFERENCE_TARGET && st.unit.method === FP_METHOD && cell.suite === 'adversarial') {
+    // white-box examples on the float model fed to the same float32 model: the reference cell, not a new number
+    const same = cellId(st.unit, 'adversarial', REFERENCE_TARGET);
+    result = {
+      suite: 'adversarial', model: st.unit.id, data: c.ds.name, target: cell.target, not_applicable: true, same_as: same,
+      reason: `the FP model runs float32 under ${cell.target} too (${FP_UNDER_TARGET}) and adversarial examples are fed as model-input pixels, so its white-box numbers are those of ${same}`,
+      deploy: deployRecord(loadTarget(cell.target), null, 'adversarial'),
+    };
   } else {
     if (!st.loaded) throw new QrobustError(`${cell.id}: the model has no checkpoint (NC: ${ncReason ?? 'unknown'})`);
-    result = await runSuite(cell.suite, st.loaded.model, {
-      split: c.split, dataName: c.ds.name, modelName: st.unit.id, quantized: st.unit.method !== FP_METHOD, seed: o.preset.seed,
-      size: st.loaded.inputSize, preprocess: st.loaded.preprocess, budgets: o.preset.budgets,
+    const quantized = st.unit.method !== FP_METHOD;
+    const onTarget = cell.target !== REFERENCE_TARGET;
+    const target = onTarget ? loadTarget(cell.target) : null;
+    const dep = target && quantized ? await deployedFor(st, cell.target, c) : null;
+    if (target) ensurePipelinePreprocess(target.pipeline);
+    // a quantized model on a target: the deployed model (clean, corruption, systematic), or the fake-quant model
+    // attacked with the deployed one as transfer model (adversarial); the FP model: float32, the target's pipeline
+    const model = dep && cell.suite !== 'adversarial' ? dep.module : st.loaded.model;
+    result = await runSuite(cell.suite, model, {
+      split: c.split, dataName: c.ds.name, modelName: st.unit.id, quantized, seed: o.preset.seed,
+      size: st.loaded.inputSize, preprocess: target && cell.suite !== 'adversarial' ? target.pipeline : st.loaded.preprocess, budgets: o.preset.budgets,
+      target: cell.target, transferTo: dep && cell.suite === 'adversarial' ? deployedTransfer(dep) : undefined,
       progress: { start: (n) => prog.cellStart(n), tick: (n) => prog.cellTick(n) },
     });
+    if (target) result = { ...result, deploy: deployRecord(target, dep, cell.suite) };
     if (cell.suite === 'clean' && st.nc) result = { ...result, nc: true, nc_reason: ncReason };
   }
   const secs = (performance.now() - t) / 1000;

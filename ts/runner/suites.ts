@@ -18,7 +18,8 @@ import { evaluateCorruption } from '../eval/corruption.ts';
 import { commonFields, type EvalContext } from '../eval/common.ts';
 import { fromModule } from '../eval/attack-model.ts';
 import { runAdversarial, type SampleSource } from '../attacks/index.ts';
-import type { RunSuite } from './grid.ts';
+import { REFERENCE_TARGET, type RunSuite } from './grid.ts';
+import { transferView, type TransferModel } from '../eval/adversarial.ts';
 import type { SuiteBudgets } from './presets.ts';
 
 /** What a cell needs besides its model. */
@@ -32,6 +33,13 @@ export interface CellContext {
   size: number;
   preprocess: string;
   budgets: SuiteBudgets;
+  /** the target id recorded in the common fields (default `reference`) */
+  target?: string;
+  /**
+   * adversarial: the deployed model of the cell's target; the examples crafted on `model` (the fake-quant model)
+   * are re-classified by it and the result is the deployed model's view (ts/eval/adversarial.ts transferView)
+   */
+  transferTo?: TransferModel;
   /** per-cell progress: total work units once, then ticks */
   progress: { start(total: number): void; tick(n?: number): void };
 }
@@ -57,7 +65,7 @@ export async function runSuite(suite: RunSuite, model: Module, c: CellContext): 
   const budget = suiteBudget(suite, b, c.quantized);
   const limit = (budget.testLimit ?? null) as number | null;
   const { indices, record } = subsetOf(c, limit);
-  const ctx: EvalContext = { modelName: c.modelName, dataName: c.dataName, indices, subset: record, seed: c.seed, size: c.size, preprocess: c.preprocess, batch: 128 };
+  const ctx: EvalContext = { modelName: c.modelName, dataName: c.dataName, indices, subset: record, seed: c.seed, size: c.size, preprocess: c.preprocess, batch: 128, target: c.target };
   model.eval();
   if (suite === 'clean') {
     c.progress.start(indices.length);
@@ -106,11 +114,16 @@ export async function runSuite(suite: RunSuite, model: Module, c: CellContext): 
   c.progress.start(indices.length * (1 + a.attacks.length * tiers.length));
   const common = await commonFields('adversarial', ctx, indices.length, 0);
   const attackOptions = { ...a.attackOptions, aa: { ...(a.attackOptions.aa ?? {}), version: a.aaVersion } };
-  const r = await runAdversarial(fromModule(model, { inputShape: [3, size, size], name: c.modelName }), source, {
-    attacks: a.attacks, tiers, seed: c.seed, batch: a.batch, attackOptions, perSample: true,
-    meta: { model: common.model, data: common.data, target: common.target, subset: common.subset, versions: common.versions as unknown as Record<string, string | null> },
+  const attacked = fromModule(model, { inputShape: [3, size, size], name: c.modelName });
+  // on a target: the same white-box run on the fake-quant model (the reference cell's examples: same subset, seed
+  // and budget), each batch of examples also classified by the deployed model, as `eval --transfer-to <target>`
+  const transfer = c.transferTo ? [fromModule(c.transferTo.module.eval(), { inputShape: [3, size, size], name: c.transferTo.name, numClasses: attacked.numClasses })] : [];
+  const r = await runAdversarial(attacked, source, {
+    attacks: a.attacks, tiers, seed: c.seed, batch: a.batch, attackOptions, perSample: true, transferTo: transfer,
+    meta: { model: common.model, data: common.data, target: c.transferTo ? REFERENCE_TARGET : common.target, subset: common.subset, versions: common.versions as unknown as Record<string, string | null> },
   });
-  return { ...(r as unknown as Record<string, unknown>), budget };
+  const out = c.transferTo ? transferView(r, c.transferTo.name, common.target) : r;
+  return { ...(out as unknown as Record<string, unknown>), budget };
 }
 
 /** The largest subset whose systematic run keeps per-sample flags (one decoded chunk in memory). */

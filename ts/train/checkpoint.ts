@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { QrobustError, UsageError } from '../util/errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { Module } from '../nn/module.ts';
-import { readSafetensors, writeSafetensors, safetensorArray, safetensorFromArray, type SafeTensor } from '../formats/safetensors.ts';
+import { readSafetensors, writeSafetensors, decodeSafetensors, encodeSafetensors, safetensorArray, safetensorFromArray, type SafeTensor, type SafetensorsFile } from '../formats/safetensors.ts';
 import type { SubsetRecord } from '../data/subset.ts';
 import { buildModel, checkArch, type Arch } from './models.ts';
 import { parseQuantConfig, parseQuantMeta, type QuantMeta } from '../quant/config.ts';
@@ -142,9 +142,25 @@ function metaFromStrings(md: Map<string, string> | null, file: string): Checkpoi
  * saveCheckpoint('/tmp/m.safetensors', model, meta);
  */
 export function saveCheckpoint(path: string, model: Module, meta: CheckpointMeta): void {
+  writeSafetensors(path, checkpointFile(model, meta));
+}
+
+function checkpointFile(model: Module, meta: CheckpointMeta): SafetensorsFile {
   const tensors = new Map<string, SafeTensor>();
   for (const [name, t] of model.stateDict()) tensors.set(name, safetensorFromArray('F32', t.shape, t.contiguous().data));
-  writeSafetensors(path, { metadata: metaToStrings(meta), tensors });
+  return { metadata: metaToStrings(meta), tensors };
+}
+
+/**
+ * The bytes {@link saveCheckpoint} would write (the result store keeps checkpoints as BLOBs).
+ * @param model the module
+ * @param meta its record
+ * @throws UsageError as encodeSafetensors
+ * @example
+ * checkpointFromBytes(checkpointToBytes(model, meta)).meta.arch === meta.arch // true
+ */
+export function checkpointToBytes(model: Module, meta: CheckpointMeta): Uint8Array {
+  return encodeSafetensors(checkpointFile(model, meta));
 }
 
 /**
@@ -179,7 +195,24 @@ function checkPath(path: string): string {
  * model.call(Tensor.zeros([1, 3, meta.inputSize, meta.inputSize])).shape // [1, meta.numClasses]
  */
 export function loadCheckpoint(path: string, opts: { arch?: string } = {}): { model: Module; meta: CheckpointMeta } {
-  const f = readSafetensors(checkPath(path));
+  return checkpointFromFile(readSafetensors(checkPath(path)), path, opts);
+}
+
+/**
+ * {@link loadCheckpoint} from bytes in memory (a checkpoint BLOB of the result store).
+ * @param bytes the safetensors bytes
+ * @param name how errors name them (default `<bytes>`)
+ * @param opts `arch`: the architecture the caller expects
+ * @returns the model in eval mode and its record (the fake-quant model for a q-checkpoint)
+ * @throws as {@link loadCheckpoint}
+ * @example
+ * const { meta } = checkpointFromBytes(new Uint8Array(readFileSync('/tmp/m.safetensors'))); meta.arch // 'resnet20'
+ */
+export function checkpointFromBytes(bytes: Uint8Array, name = '<bytes>', opts: { arch?: string } = {}): { model: Module; meta: CheckpointMeta } {
+  return checkpointFromFile(decodeSafetensors(bytes, name), name, opts);
+}
+
+function checkpointFromFile(f: SafetensorsFile, path: string, opts: { arch?: string }): { model: Module; meta: CheckpointMeta } {
   const meta = metaFromStrings(f.metadata, path);
   if (opts.arch !== undefined && checkArch(opts.arch) !== meta.arch) {
     throw new UsageError(`Expected a ${opts.arch} checkpoint for --model but ${path} holds a ${meta.arch}`);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { gridModels, modelCells, parseShard, shardModels, type GridSpec } from '../../../ts/runner/grid.ts';
+import { checkRunTargets, gridModels, modelCells, parseShard, shardModels, UnknownRunTargetError, type GridSpec } from '../../../ts/runner/grid.ts';
 import { getPreset, budgetLines, PRESET_NAMES } from '../../../ts/runner/presets.ts';
 import { presetFromFlags } from '../../../ts/cli/run.ts';
 import { suiteBudget } from '../../../ts/runner/suites.ts';
@@ -26,6 +26,25 @@ describe('runner: grid, shards, presets', () => {
       assert.equal(seen.size, 13);
       assert.ok([...seen.values()].every((v) => v === 1));
     }
+  });
+
+  it('targets: every cell per target, ids <model>/<suite>/<target>, whole lines per shard; unknown ids named', () => {
+    const g: GridSpec = { ...G, methods: ['lsq'], bits: [2, 8], targets: ['reference', 'rpi5-tflite'] };
+    const ms = gridModels(g);
+    const cells = ms.flatMap((m) => modelCells(m, g));
+    assert.equal(cells.length, 3 * 4 * 2);
+    assert.deepEqual(modelCells(ms[1]!, g).slice(0, 2).map((c) => c.id), ['resnet20/lsq/2/clean/reference', 'resnet20/lsq/2/clean/rpi5-tflite']);
+    const byShard = [1, 2].map((i) => shardModels(ms, parseShard(`${i}/2`)).flatMap((m) => modelCells(m, g)).map((c) => c.id));
+    assert.equal(byShard[0]!.length + byShard[1]!.length, cells.length);
+    assert.ok(byShard[0]!.every((id) => !byShard[1]!.includes(id)));
+    // a line's target cells stay with it
+    assert.ok(byShard[1]!.includes('resnet20/lsq/2/systematic/rpi5-tflite') && byShard[1]!.includes('resnet20/lsq/2/systematic/reference'));
+    assert.deepEqual(checkRunTargets(['reference', 'x86-onnxruntime', 'reference']), ['reference', 'x86-onnxruntime']);
+    assert.throws(() => checkRunTargets(['reference', 'rpi9']), (e: Error) => e instanceof UnknownRunTargetError && /^Expected target ids among reference, x86-onnxruntime, rpi4-tflite, .*jetson-nano-fp16.* for --targets but received 'rpi9'$/.test(e.message));
+    assert.throws(() => checkRunTargets(['targets/rpi5-tflite.json']), UnknownRunTargetError);
+    const { preset } = presetFromFlags({ preset: 'smoke', store: 'x.db', targets: 'reference,jetson-nano-fp16' });
+    assert.deepEqual(preset.targets, ['reference', 'jetson-nano-fp16']);
+    assert.throws(() => presetFromFlags({ preset: 'smoke', store: 'x.db', targets: 'reference,rpi9' }), /for --targets but received 'rpi9'/);
   });
 
   it('--shard errors name the flag, the rule and the value', () => {

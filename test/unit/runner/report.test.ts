@@ -147,3 +147,47 @@ describe('runner: qrobust report', function () {
     for (const f2 of REPORT_FILES) assert.ok(readFileSync(join(out, f2)).equals(readFileSync(join(out2, f2))), f2);
   });
 });
+
+describe('runner: report, per-target tables', function () {
+  this.timeout(120000);
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'qrb-report-t-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a deployment target gets its own table with its numbers, the FP adversarial cell n/a with its reason, and notes on what ran', async () => {
+    const file = join(dir, 't.db');
+    const s = ResultStore.open(file, { create: true });
+    const put = (method: string, bits: number, suite: string, target: string, result: Record<string, unknown>) => s.putCell({
+      id: `resnet20/${method}/${bits}/${suite}/${target}`, arch: 'resnet20', method, bits, suite, target,
+      config: { data: 'fashion-mnist', budget: { testLimit: 100 } }, configHash: 'h', seed: 0, subset: null, versions: {}, commit: 'c0ffee', result, seconds: 1,
+    });
+    const fpDeploy = { model: 'float', execution: 'float32', pipeline: 'rs-opencv-linear', note: 'the FP model under rpi5-tflite: float32 behind the target pipeline' };
+    const qDeploy = { model: 'deployed', execution: 'integer', pipeline: 'rs-opencv-linear', conversions: [], calibration: null };
+    for (const [target, fpTop1, qTop1, qWcar] of [['reference', 90, 88, 30], ['rpi5-tflite', 89, 87, 25]] as const) {
+      const dep = target === 'reference' ? {} : { deploy: fpDeploy };
+      const qdep = target === 'reference' ? {} : { deploy: qDeploy };
+      put('fp', 32, 'clean', target, { suite: 'clean', top1: fpTop1, n: 100, ...dep });
+      put('lsq', 8, 'clean', target, { suite: 'clean', top1: qTop1, n: 100, ...qdep });
+      put('lsq', 8, 'adversarial', target, { suite: 'adversarial', n: 100, attacks: ['fgsm'], clean: qTop1, wcar: { small: qWcar }, wcar_ra: {}, ar: { fgsm: { small: qWcar } }, ...qdep });
+      put('lsq', 8, 'corruption', target, { suite: 'corruption', n: 100, nr: target === 'reference' ? 70 : 69, accuracy: {}, ...qdep });
+      if (target === 'reference') put('fp', 32, 'adversarial', target, { suite: 'adversarial', n: 100, attacks: ['fgsm'], clean: 90, wcar: { small: 50 }, wcar_ra: {}, ar: { fgsm: { small: 50 } } });
+      else put('fp', 32, 'adversarial', target, { suite: 'adversarial', target, not_applicable: true, same_as: 'resnet20/fp/32/adversarial/reference', reason: 'the FP model runs float32 under rpi5-tflite too', deploy: fpDeploy });
+    }
+    s.close();
+    const out = join(dir, 'rep');
+    const r = await writeReport({ store: file, out });
+    assert.deepEqual(r.data.targets, ['reference', 'rpi5-tflite']);
+    const md = readFileSync(join(out, 'tables.md'), 'utf8');
+    const section = md.slice(md.indexOf('### resnet20 on target rpi5-tflite'));
+    assert.match(section, /\| FP \| 89\.00 \[[^\]]+\] \| n\/a \| – \| – \|/);
+    assert.match(section, /\| LSQ 8-bit \| 87\.00 \[[^\]]+\] \| 25\.00 \[[^\]]+\] \| 69\.00 \[[^\]]+\] \| – \|/);
+    assert.match(section, /Quantized models: the deployed model \(integer execution, pipeline rs-opencv-linear\); WCAR is transfer/);
+    assert.match(section, /FP: the FP model under rpi5-tflite: float32 behind the target pipeline\./);
+    assert.match(section, /n\/a: FP adversarial: the FP model runs float32 under rpi5-tflite too\./);
+    // the reference tables keep the reference numbers; the CSVs carry both targets
+    assert.match(md, /### resnet20 on target reference: all four metrics\n\n[^\n]*\n[^\n]*\n\| FP \| 90\.00 \[[^\]]+\] \| 50\.00/);
+    const wcar = readFileSync(join(out, 'table2-wcar.csv'), 'utf8');
+    assert.match(wcar, /\nresnet20,rpi5-tflite,fp,32,,,,,,0\n/);
+    assert.match(wcar, /\nresnet20,rpi5-tflite,lsq,8,25,/);
+  });
+});
