@@ -156,11 +156,10 @@ export function globalAvgPool2d(x: Tensor): Tensor {
   }
   return record('globalAvgPool2d', [x], out, (g) => {
     const gd = g.contiguous().data;
-    const gx = new Float32Array(xd.length);
-    for (let p = 0; p < n * c; p++) {
-      const v = gd[p]! / hw;
-      for (let i = 0; i < hw; i++) gx[p * hw + i] = v;
-    }
-    return [Tensor.from(gx, x.shape)];
+    // every element is written below, so no zero fill (a recycled buffer when the tape has one)
+    const gt = Tensor.empty(x.shape);
+    const gx = gt.data;
+    for (let p = 0; p < n * c; p++) gx.fill(gd[p]! / hw, p * hw, (p + 1) * hw);
+    return [gt];
   });
 }
