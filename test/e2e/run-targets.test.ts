@@ -142,4 +142,20 @@ describe(`e2e: qrobust run --targets reference,${TARGET} (smoke, LSQ 8-bit)`, fu
     else assert.match(section, new RegExp(`\\| LSQ 8-bit \\| ${v(q8('clean').top1)} \\[[^\\]]+\\] \\| ${v(q8('adversarial').wcar.small)} \\[[^\\]]+\\] \\| ${v(q8('corruption').nr)} \\[[^\\]]+\\] \\| ${v(q8('systematic').sr)}`));
     assert.match(section, /WCAR is transfer/);
   });
+
+  it('the FP model under jetson-nano-fp16: its binary16 float graph behind the target pipeline, the adversarial cell as transfer', () => {
+    const r = oneJson(cli(['run', '--preset', 'smoke', '--methods', 'none', '--targets', 'jetson-nano-fp16', '--suites', 'clean,adversarial', '--store', db, '--json']));
+    assert.deepEqual([r.cells_total, r.computed, r.models.reused], [2, 2, 1]);
+    const all = cells(db);
+    const c = all.get('resnet20/fp/32/clean/jetson-nano-fp16')!;
+    assert.deepEqual([c.deploy.model, c.deploy.execution, c.deploy.pipeline], ['float', 'fp16', 'dec-nvjpeg-like']);
+    assert.match(c.deploy.conversions.join(' '), /binary16/);
+    assert.equal(typeof c.top1, 'number');
+    const a = all.get('resnet20/fp/32/adversarial/jetson-nano-fp16')!;
+    assert.equal(a.not_applicable, undefined);
+    assert.equal(a.mode, 'transfer');
+    const ref = all.get('resnet20/fp/32/adversarial/reference')!;
+    assert.deepEqual(a.crafted_on.wcar, ref.wcar);
+    assert.ok(Math.abs(a.clean - ref.clean) <= 100 / ref.n * 2, `fp16 clean ${a.clean} vs float32 ${ref.clean}`);
+  });
 });

@@ -16,8 +16,9 @@
  * other target a quantized model's clean, corruption and systematic cells run its deployed model (ts/deploy
  * deployQatModel on the stored checkpoint bytes, the target's pipeline), as `eval --target <id>`; its adversarial
  * cell attacks the fake-quant model and re-classifies the examples with the deployed model, as
- * `eval --suite adversarial --transfer-to <id>`. The FP model runs float32 behind the target's pipeline; its
- * adversarial cell on a target is stored as not applicable (it would repeat the reference cell), with the reason.
+ * `eval --suite adversarial --transfer-to <id>`. The FP model runs float32 behind the target's pipeline (its
+ * adversarial cell stored as not applicable, with the reason: it would repeat the reference cell), except on an fp16
+ * target, where its binary16 float graph (ts/deploy/float-graph.ts) runs and the adversarial cell is transfer.
  * NC is decided per target from that target's clean cells.
  */
 import { QrobustError, UsageError } from '../util/errors.ts';
@@ -34,7 +35,9 @@ import { loadCheckpointBytes, readFpFile, trainFp, trainSteps, type FpFile, type
 import { quantizeForGrid } from './qat.ts';
 import { checkpointFromBytes } from '../train/checkpoint.ts';
 import { loadTarget, type Target } from '../targets/index.ts';
-import { deployQatModel, ensurePipelinePreprocess, type DeployedModel } from '../deploy/model.ts';
+import { DeployModule, deployQatModel, ensurePipelinePreprocess, type DeployedModel } from '../deploy/model.ts';
+import { floatDeployGraph } from '../deploy/float-graph.ts';
+import type { DeployGraph } from '../deploy/ir.ts';
 import { deployedTransfer } from '../eval/adversarial.ts';
 
 /** Options of {@link runBenchmark} (the preset already narrowed by the CLI's flags). */
@@ -82,6 +85,8 @@ interface ModelState {
   top1: number | null;
   /** a quantized model deployed per target (built once per line from the stored checkpoint bytes) */
   deployed?: Map<string, DeployedModel>;
+  /** the FP model as a float graph per fp16 target */
+  fpDeployed?: Map<string, DeployModule>;
 }
 
 const NC_REASON_KEY = 'nc_reason';
@@ -282,25 +287,45 @@ function cellConfig(cell: Cell, st: ModelState, o: RunOptions): Record<string, u
 }
 
 /**
- * What the FP model is under a target other than `reference` (docs/runner.md "Targets"): the float model runs in
- * float32 (our float engine, as the target's float runtime would run an unquantized model) behind the target's
- * decode / resize pipeline; the target's integer (or fp16) arithmetic is that of its quantized models only.
+ * What the FP model is under a target other than `reference` (docs/runner.md "Targets"): behind the target's
+ * decode / resize pipeline, in float32 (our float engine, as the target's float runtime would run an unquantized
+ * model) on an integer target, and as a binary16 float graph on an `fp16` target (TensorRT FP16); the integer
+ * arithmetic of a target is that of its quantized models only.
  */
-const FP_UNDER_TARGET = 'float32 behind the target pipeline';
+const FP_UNDER_TARGET = 'float32 behind the target pipeline (fp16 targets: binary16)';
+
+/** Whether the FP model runs in the target's own float precision (an fp16 target) rather than float32. */
+const fpRunsDeployed = (t: Target): boolean => t.execution === 'fp16';
 
 /** The `deploy` record of a target cell. */
-function deployRecord(target: Target, dep: DeployedModel | null, suite: RunSuite): Record<string, unknown> {
+function deployRecord(target: Target, dep: DeployedModel | null, suite: RunSuite, fpGraph: DeployGraph | null = null): Record<string, unknown> {
   const pipeline = suite === 'systematic' ? 'the suite\'s 14 pipelines (the target pipeline is replaced)' : suite === 'adversarial' ? 'dec-pil (the examples are fed as model-input pixels)' : target.pipeline;
+  if (fpGraph) {
+    return {
+      model: 'float', execution: target.execution, pipeline, conversions: fpGraph.conversions,
+      note: `the FP model under ${target.id}: its float graph in binary16 (BN folded, every value rounded to binary16), as TensorRT FP16 runs an unquantized network`,
+      ...(suite === 'adversarial' ? { mode: 'transfer: the examples crafted on the float32 FP model (as the reference cell) re-classified by its fp16 graph' } : {}),
+    };
+  }
   if (!dep) {
     return {
       model: 'float', execution: 'float32', target_execution: target.execution, pipeline,
-      note: `the FP model under ${target.id}: ${FP_UNDER_TARGET}; the target's ${target.execution} arithmetic applies to the quantized models`,
+      note: `the FP model under ${target.id}: float32 behind the target pipeline; the target's ${target.execution} arithmetic applies to the quantized models`,
     };
   }
   return {
     model: 'deployed', execution: target.execution, pipeline, conversions: dep.meta.conversions, calibration: dep.meta.calibration,
     ...(suite === 'adversarial' ? { mode: 'transfer: the examples crafted on the fake-quant model (as the reference cell) re-classified by the deployed model' } : {}),
   };
+}
+
+/** The FP model of a line as a float deploy graph of an fp16 target (built once per target). */
+function fpGraphFor(st: ModelState, target: Target): DeployModule {
+  const have = st.fpDeployed?.get(target.id);
+  if (have) return have;
+  const m = new DeployModule(floatDeployGraph(st.loaded!.model, { inputSize: st.loaded!.inputSize }, target), target);
+  (st.fpDeployed ??= new Map()).set(target.id, m);
+  return m;
 }
 
 /** The deployed model of a quantized model's line on one target, from its checkpoint bytes in the store. */
@@ -349,12 +374,12 @@ async function runCell(cell: Cell, st: ModelState, c: Ctx & { split: Split }): P
   if (nc && cell.suite !== 'clean') {
     result = { suite: cell.suite, target: cell.target, nc: true, nc_reason: ncReason };
     summary.nc++;
-  } else if (cell.target !== REFERENCE_TARGET && st.unit.method === FP_METHOD && cell.suite === 'adversarial') {
+  } else if (cell.target !== REFERENCE_TARGET && st.unit.method === FP_METHOD && cell.suite === 'adversarial' && !(fpRunsDeployed(loadTarget(cell.target)) && !st.onnx)) {
     // white-box examples on the float model fed to the same float32 model: the reference cell, not a new number
     const same = cellId(st.unit, 'adversarial', REFERENCE_TARGET);
     result = {
       suite: 'adversarial', model: st.unit.id, data: c.ds.name, target: cell.target, not_applicable: true, same_as: same,
-      reason: `the FP model runs float32 under ${cell.target} too (${FP_UNDER_TARGET}) and adversarial examples are fed as model-input pixels, so its white-box numbers are those of ${same}`,
+      reason: `the FP model runs float32 under ${cell.target} too (its ${loadTarget(cell.target).execution} arithmetic is that of the quantized models) and adversarial examples are fed as model-input pixels, so its white-box numbers are those of ${same}`,
       deploy: deployRecord(loadTarget(cell.target), null, 'adversarial'),
     };
   } else {
@@ -363,17 +388,20 @@ async function runCell(cell: Cell, st: ModelState, c: Ctx & { split: Split }): P
     const onTarget = cell.target !== REFERENCE_TARGET;
     const target = onTarget ? loadTarget(cell.target) : null;
     const dep = target && quantized ? await deployedFor(st, cell.target, c) : null;
+    // the FP model on an fp16 target: its float graph in binary16 (an FP model from a float ONNX --fp stays float32)
+    const fpDep = target && !quantized && fpRunsDeployed(target) && !st.onnx ? fpGraphFor(st, target) : null;
+    const deployed = dep ? dep.module : fpDep;
     if (target) ensurePipelinePreprocess(target.pipeline);
-    // a quantized model on a target: the deployed model (clean, corruption, systematic), or the fake-quant model
-    // attacked with the deployed one as transfer model (adversarial); the FP model: float32, the target's pipeline
-    const model = dep && cell.suite !== 'adversarial' ? dep.module : st.loaded.model;
+    // on a target: the deployed model (clean, corruption, systematic), or the fake-quant / float32 model attacked with
+    // the deployed one as transfer model (adversarial); an FP model without its own target precision: float32
+    const model = deployed && cell.suite !== 'adversarial' ? deployed : st.loaded.model;
     result = await runSuite(cell.suite, model, {
       split: c.split, dataName: c.ds.name, modelName: st.unit.id, quantized, seed: o.preset.seed,
       size: st.loaded.inputSize, preprocess: target && cell.suite !== 'adversarial' ? target.pipeline : st.loaded.preprocess, budgets: o.preset.budgets,
-      target: cell.target, transferTo: dep && cell.suite === 'adversarial' ? deployedTransfer(dep) : undefined,
+      target: cell.target, transferTo: target && deployed && cell.suite === 'adversarial' ? deployedTransfer({ module: deployed, target }) : undefined,
       progress: { start: (n) => prog.cellStart(n), tick: (n) => prog.cellTick(n) },
     });
-    if (target) result = { ...result, deploy: deployRecord(target, dep, cell.suite) };
+    if (target) result = { ...result, deploy: deployRecord(target, dep, cell.suite, fpDep ? fpDep.graph : null) };
     if (cell.suite === 'clean' && st.nc) result = { ...result, nc: true, nc_reason: ncReason };
   }
   const secs = (performance.now() - t) / 1000;
