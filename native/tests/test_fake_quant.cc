@@ -25,9 +25,20 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 }
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
 
+// OMP_NUM_THREADS (read by float_threads() on every call) for one scope.
 struct Threads {
-  explicit Threads(int t) { setenv("QRB_FQ_THREADS", std::to_string(t).c_str(), 1); }
-  ~Threads() { unsetenv("QRB_FQ_THREADS"); }
+  std::string prev;
+  bool had;
+  explicit Threads(int t) {
+    const char* p = std::getenv("OMP_NUM_THREADS");
+    had = p != nullptr;
+    if (had) prev = p;
+    setenv("OMP_NUM_THREADS", std::to_string(t).c_str(), 1);
+  }
+  ~Threads() {
+    if (had) setenv("OMP_NUM_THREADS", prev.c_str(), 1);
+    else unsetenv("OMP_NUM_THREADS");
+  }
 };
 
 // Values that exercise every branch for scale s and range [qmin, qmax]: exact ties (k + ½)·s with a

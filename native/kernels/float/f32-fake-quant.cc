@@ -1,8 +1,8 @@
 // Fake quantization kernels for QAT (qrb/fake_quant.h): fake-quant forward + STE mask, masked backward,
 // LSQ backward, PACT clip fused with fake-quant (forward, backward with the α gradient), min / max.
-// Variants: this file (plain C++, threaded over float_threads() with std::thread, loops written so the
-// compiler vectorises them for the baseline ISA: no intrinsics, so it builds and runs the same on x86-64
-// and aarch64); the scalar twins are native/kernels/ref/f32-fake-quant-ref.cc, and ts/quant/fake.ts
+// Variants: this file (plain C++, threaded over float_threads() on the float kernels' OpenMP team
+// (parallel.h), loops written so the compiler vectorises them for the baseline ISA: no intrinsics, so it
+// builds and runs the same on x86-64 and aarch64); the scalar twins are native/kernels/ref/f32-fake-quant-ref.cc, and ts/quant/fake.ts
 // holds the TS reference loops.
 // Layout: the work is cut into blocks of kFqBlock elements that never straddle a channel; threads take
 // contiguous runs of blocks. Every reduction is summed per block (kFqLanes double lanes) and the block
@@ -19,9 +19,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "parallel.h"
 #include "qrb/fake_quant.h"
 #include "qrb/float.h"
 
@@ -30,15 +30,8 @@ namespace {
 
 constexpr float kRound = 12582912.0f;  // 1.5·2^23
 constexpr float kClampV = 4194304.0f;  // 2^22
-// Below this many elements per thread a thread start (tens of µs) costs more than it saves.
+// Below this many elements per thread a parallel region costs more than it saves.
 constexpr size_t kMinPerThread = size_t(1) << 15;
-
-// Threads for these kernels: float_threads() unless QRB_FQ_THREADS overrides it (tests vary it).
-int fq_threads() {
-  const char* env = std::getenv("QRB_FQ_THREADS");
-  if (env && std::atoi(env) > 0) return std::atoi(env);
-  return float_threads();
-}
 
 // Selects through bit masks: GCC does not if-convert `a < b ? c : d` on floats under the default
 // -ftrapping-math, which leaves these loops scalar; a comparison turned into an all-ones / zero mask and
@@ -78,26 +71,14 @@ struct Blocks {
   size_t end(size_t b) const { return std::min(begin(b) + size_t(kFqBlock), (channel(b) + 1) * inner); }
 };
 
-// Runs fn(b0, b1) over the block range [0, blocks) in contiguous runs, one per thread.
+// Runs fn(b0, b1) over the block range [0, blocks) in contiguous runs on the float kernels' OpenMP team
+// (parallel.h: float_threads() threads at most, at least kMinPerThread elements each).
 template <class Fn>
 void for_blocks(size_t blocks, size_t elements, Fn fn) {
-  size_t threads = size_t(std::max(1, fq_threads()));
-  threads = std::min({threads, blocks, std::max<size_t>(1, elements / kMinPerThread), size_t(64)});
-  if (threads <= 1) {
-    if (blocks) fn(size_t(0), blocks);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) {
-    const size_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
-    try {
-      pool.emplace_back([=] { fn(b0, b1); });
-    } catch (...) {
-      fn(b0, b1);  // no thread available: do that run here
-    }
-  }
-  fn(size_t(0), blocks / threads);
-  for (auto& th : pool) th.join();
+  if (blocks == 0) return;
+  const size_t per_block = std::max<size_t>(1, elements / blocks);
+  const int64_t min_blocks = int64_t(std::max<size_t>(1, (kMinPerThread + per_block - 1) / per_block));
+  float_parallel_for(int64_t(blocks), min_blocks, [&](int64_t b0, int64_t b1) { fn(size_t(b0), size_t(b1)); });
 }
 
 // ---- element loops (plain pointer arguments, so the compiler vectorises them) ---------------------------

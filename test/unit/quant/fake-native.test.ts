@@ -31,17 +31,17 @@ function sameBits(a: Float32Array, b: Float32Array, what: string): void {
 /** Runs fn with the TS loops, then with the native kernels (optionally with a native thread count). */
 function both<T>(fn: () => T, threads?: number): { ref: T; nat: T } {
   const prev = setFakeQuantNative(false);
-  const before = process.env.QRB_FQ_THREADS;
+  const before = process.env.OMP_NUM_THREADS;
   try {
     const ref = fn();
     setFakeQuantNative(true);
-    if (threads !== undefined) process.env.QRB_FQ_THREADS = String(threads);
+    if (threads !== undefined) process.env.OMP_NUM_THREADS = String(threads); // float_threads() reads it per call
     const nat = fn();
     return { ref, nat };
   } finally {
     setFakeQuantNative(prev);
-    if (before === undefined) delete process.env.QRB_FQ_THREADS;
-    else process.env.QRB_FQ_THREADS = before;
+    if (before === undefined) delete process.env.OMP_NUM_THREADS;
+    else process.env.OMP_NUM_THREADS = before;
   }
 }
 
