@@ -6,6 +6,7 @@
  * train-step.ts's job.
  *
  *   npx tsx bench/engine/profile-step.ts [--arch resnet20|resnet18] [--batch 128] [--threads 2] [--steps 5]
+ *     [--eval]   (--eval: forward passes only, eval mode, no recording: the attacks' small-batch case)
  */
 process.env.OMP_NUM_THREADS ??= '2';
 const argv = process.argv;
@@ -13,6 +14,7 @@ const opt = (name: string, dflt: string) => (argv.includes(`--${name}`) ? argv[a
 const arch = opt('arch', 'resnet20');
 const batch = Number(opt('batch', '128'));
 const steps = Number(opt('steps', '5'));
+const evalOnly = argv.includes('--eval');
 process.env.OMP_NUM_THREADS = opt('threads', process.env.OMP_NUM_THREADS);
 
 const { native } = await import('../../ts/native/binding.ts');
@@ -46,12 +48,21 @@ for (const [k, v] of Object.entries(nat)) {
   };
 }
 const rng = new Rng(7);
-const model = createModel(arch as 'resnet20', { numClasses: 10, inputSize: 32, seed: 1 }).train();
+const model = createModel(arch as 'resnet20', { numClasses: 10, inputSize: 32, seed: 1 });
+if (evalOnly) model.eval();
+else model.train();
 const x = Tensor.rand([batch, 3, 32, 32], rng);
 const labels = Array.from({ length: batch }, () => rng.int(10));
 const sgd = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
 const phase = { forward: 0, backward: 0, step: 0 };
 const one = (timed: boolean) => {
+  if (evalOnly) {
+    const t0 = performance.now();
+    ag.noGrad(() => model.call(x));
+    const t1 = performance.now();
+    if (timed) phase.forward += t1 - t0;
+    return t1 - t0;
+  }
   const t0 = performance.now();
   sgd.zeroGrad();
   const loss = ag.crossEntropy(model.call(x), labels, { labelSmoothing: 0.1 });
@@ -96,7 +107,7 @@ const stepFaults = (faults() - faults0) / steps;
 const nativeMs = [...spent.values()].reduce((a, b) => a + b.ms, 0);
 const nativeCpu = [...spent.values()].reduce((a, b) => a + b.cpu, 0);
 times.sort((a, b) => a - b);
-console.log(`${arch} batch ${batch}, ${process.env.OMP_NUM_THREADS} threads: median ${times[Math.floor(steps / 2)]!.toFixed(0)} ms/step (min ${times[0]!.toFixed(0)}, max ${times[steps - 1]!.toFixed(0)})`);
+console.log(`${arch} batch ${batch}${evalOnly ? ' (eval forward only)' : ''}, ${process.env.OMP_NUM_THREADS} threads: median ${times[Math.floor(steps / 2)]!.toFixed(0)} ms/step (min ${times[0]!.toFixed(0)}, max ${times[steps - 1]!.toFixed(0)})`);
 console.log(`  per step: CPU time ${((cpu.user + cpu.system) / 1000 / steps).toFixed(0)} ms (all threads), ${stepFaults.toFixed(0)} page faults`);
 console.log(`  per step: forward ${(phase.forward / steps).toFixed(0)} ms, backward ${(phase.backward / steps).toFixed(0)} ms, sgd ${(phase.step / steps).toFixed(0)} ms`);
 for (const [k, v] of [...spent.entries()].sort((a, b) => b[1].ms - a[1].ms)) {

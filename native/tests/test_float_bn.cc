@@ -2,6 +2,10 @@
 // against central differences of apply (in double, on a small tensor), thread-split sizes, and
 // named errors for bad sizes. The TS reference comparison is test/parity/float-bn-relu.test.ts.
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -142,4 +146,92 @@ QRB_TEST(float_bn, sgd_step_hand_computed_and_errors) {
   QRB_CHECK(!qrb::f32_sgd_step(p, g, nullptr, 1, o).ok);  // momentum without a buffer
   o.lr = -1;
   QRB_CHECK(!qrb::f32_sgd_step(p, g, buf, 1, o).ok);
+}
+
+namespace {
+// Every kernel of f32-bn-relu.cc on one input set; the outputs concatenated (bits compared).
+std::vector<float> run_all_kernels(int64_t n, int64_t c, int64_t hw, uint64_t seed) {
+  const int64_t len = n * c * hw;
+  qrb::test::Rng rng(seed);
+  std::vector<float> x(len), dy(len), gamma(c), beta(c);
+  for (auto& v : x) v = float(int64_t(rng.next() % 2001) - 1000) / 300.0f;
+  for (auto& v : dy) v = float(int64_t(rng.next() % 2001) - 1000) / 700.0f;
+  for (auto& v : gamma) v = float(int64_t(rng.next() % 2001) - 1000) / 900.0f;
+  for (auto& v : beta) v = float(int64_t(rng.next() % 2001) - 1000) / 900.0f;
+  std::vector<float> mean(c), var(c), y(len), dx(len), dg(c), db(c), r(len), rb(len), sum(len);
+  std::vector<float> p(x), buf(len, 0.5f);
+  qrb::SgdParams o;
+  o.lr = 0.05;
+  o.momentum = 0.9;
+  o.weight_decay = 5e-4;
+  o.nesterov = true;
+  bool ok = qrb::f32_bn_stats(n, c, hw, x.data(), len, mean.data(), var.data(), c).ok &&
+            qrb::f32_bn_apply(n, c, hw, x.data(), len, mean.data(), var.data(), gamma.data(), beta.data(), c, 1e-5f,
+                              y.data(), len).ok &&
+            qrb::f32_bn_backward(n, c, hw, x.data(), dy.data(), len, mean.data(), var.data(), gamma.data(), c, 1e-5f,
+                                 true, dx.data(), dg.data(), db.data()).ok &&
+            qrb::f32_relu(y.data(), len, r.data(), len).ok &&
+            qrb::f32_relu_backward(y.data(), dy.data(), len, rb.data(), len).ok &&
+            qrb::f32_add(r.data(), dx.data(), len, sum.data(), len).ok &&
+            qrb::f32_sgd_step(p.data(), dy.data(), buf.data(), len, o).ok;
+  std::vector<float> out;
+  if (!ok) return out;
+  for (const auto* v : {&mean, &var, &y, &dx, &dg, &db, &r, &rb, &sum, &p, &buf}) out.insert(out.end(), v->begin(), v->end());
+  return out;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return !a.empty() && a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Sets OMP_NUM_THREADS (read by float_threads() on every call) for one scope.
+struct OmpThreads {
+  std::string prev;
+  bool had;
+  explicit OmpThreads(int t) : had(std::getenv("OMP_NUM_THREADS") != nullptr) {
+    if (had) prev = std::getenv("OMP_NUM_THREADS");
+    setenv("OMP_NUM_THREADS", std::to_string(t).c_str(), 1);
+  }
+  ~OmpThreads() {
+    if (had) setenv("OMP_NUM_THREADS", prev.c_str(), 1);
+    else unsetenv("OMP_NUM_THREADS");
+  }
+};
+}  // namespace
+
+// The kernels run on a shared thread team (native/kernels/float/parallel.h): 1, 2, 3, 5 and 8
+// threads (more than this machine may have) give the same bits as one thread, over sizes around the
+// elementwise split (65536 per thread) and channel counts below and above the thread count (small
+// planes run batchnorm on one thread: min_channels_per_thread).
+QRB_TEST(float_bn, thread_counts_give_the_same_bits) {
+  struct Shape { int64_t n, c, hw; };
+  for (Shape s : {Shape{1, 1, 1}, Shape{2, 3, 7}, Shape{3, 5, 1517}, Shape{4, 16, 1024}, Shape{2, 7, 65536 / 7 + 3}, Shape{2, 9, 40000}}) {
+    std::vector<float> one;
+    {
+      OmpThreads t(1);
+      one = run_all_kernels(s.n, s.c, s.hw, 77);
+    }
+    QRB_CHECK(!one.empty());
+    for (int threads : {2, 3, 5, 8}) {
+      OmpThreads t(threads);
+      QRB_CHECK(same_bits(run_all_kernels(s.n, s.c, s.hw, 77), one));
+    }
+  }
+}
+
+// Two callers at once (Node worker threads, or a caller's own threads): each gets its own team and
+// the results are those of a lone call. Under ASan + UBSan this also checks the team's start-up and
+// reuse from several threads.
+QRB_TEST(float_bn, concurrent_callers_give_the_same_bits) {
+  OmpThreads t(2);
+  const std::vector<float> lone = run_all_kernels(3, 6, 25000, 5);
+  QRB_CHECK(!lone.empty());
+  std::vector<std::vector<float>> got(3);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 3; ++i)
+    callers.emplace_back([&got, i] {
+      for (int rep = 0; rep < 3; ++rep) got[i] = run_all_kernels(3, 6, 25000, 5);
+    });
+  for (auto& th : callers) th.join();
+  for (const auto& g : got) QRB_CHECK(same_bits(g, lone));
 }

@@ -92,7 +92,9 @@ std::string dnnl_version_string();
 namespace qrb {
 
 // ---- batch normalisation and ReLU (native/kernels/float/f32-bn-relu.cc) ---------------------------
-// Plain C++ threaded over channels / chunks (float_threads()); statistics in float lanes within
+// Plain C++ threaded over channels / chunks (float_threads() ranges on the OpenMP team oneDNN also
+// uses, native/kernels/float/parallel.h; a fixed cut, so the bits never depend on scheduling);
+// statistics in float lanes within
 // blocks of 1024 values, blocks summed in double. Their reference
 // is the TS implementation in ts/autograd (test/parity/float-bn-relu.test.ts compares the two).
 // x, y, dy, dx: [n, c, hw] contiguous; per-channel vectors have c entries; gamma/beta may be null (1/0).

@@ -132,6 +132,12 @@ void bn_backward_plane(const float* __restrict px, const float* __restrict pg, f
 
 constexpr int64_t kMinChunk = 1 << 16;
 
+// Channels per thread so that each thread gets about kMinChunk values at least: a small batch (the
+// attacks run batch 1-32) does not pay a team wake-up for a few µs of work per channel.
+inline int64_t min_channels_per_thread(int64_t per_channel) {
+  return std::max<int64_t>(1, kMinChunk / std::max<int64_t>(1, per_channel));
+}
+
 }  // namespace
 
 Status f32_bn_stats(int64_t n, int64_t c, int64_t hw, const float* x, size_t x_len, float* mean, float* var,
@@ -139,7 +145,7 @@ Status f32_bn_stats(int64_t n, int64_t c, int64_t hw, const float* x, size_t x_l
   Status s = check_bn("f32_bn_stats", n, c, hw, x_len, c_len);
   if (!s.ok) return s;
   if (!x || !mean || !var) return Status::Error("f32_bn_stats: null buffer");
-  float_parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
+  float_parallel_for(c, min_channels_per_thread(n * hw), [&](int64_t c0, int64_t c1) {
     for (int64_t ch = c0; ch < c1; ++ch) {
       double sum = 0;
       for (int64_t b = 0; b < n; ++b) sum += block_sum(x + (b * c + ch) * hw, hw);
@@ -164,7 +170,7 @@ Status f32_bn_apply(int64_t n, int64_t c, int64_t hw, const float* x, size_t x_l
   if (y_len != x_len) return Status::Error("f32_bn_apply(y): length differs from x");
   if (!x || !mean || !var || !y) return Status::Error("f32_bn_apply: null buffer");
   if (!(eps > 0)) return Status::Error("f32_bn_apply(eps): expected > 0");
-  float_parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
+  float_parallel_for(c, min_channels_per_thread(n * hw), [&](int64_t c0, int64_t c1) {
     for (int64_t ch = c0; ch < c1; ++ch) {
       const double invstd = 1.0 / std::sqrt(double(var[ch]) + double(eps));
       const float sc = float(invstd * (gamma ? double(gamma[ch]) : 1.0));
@@ -183,7 +189,7 @@ Status f32_bn_backward(int64_t n, int64_t c, int64_t hw, const float* x, const f
   if (!x || !dy || !mean || !var) return Status::Error("f32_bn_backward: null buffer");
   if (!(eps > 0)) return Status::Error("f32_bn_backward(eps): expected > 0");
   const double m = double(n * hw);
-  float_parallel_for(c, 1, [&](int64_t c0, int64_t c1) {
+  float_parallel_for(c, min_channels_per_thread(n * hw), [&](int64_t c0, int64_t c1) {
     for (int64_t ch = c0; ch < c1; ++ch) {
       const float mu = mean[ch];
       const double is = 1.0 / std::sqrt(double(var[ch]) + double(eps));
