@@ -9,7 +9,10 @@
  * `--repeats` steps (ours, then torch in a fresh process) so both see the same drift in machine load; medians.
  *
  *   npx tsx bench/qat/qat-step.ts [--method lsq|pact|dorefa] [--bits 4] [--batch 128] [--threads 2]
- *     [--warmup 2] [--repeats 5] [--rounds 3] [--json]
+ *     [--warmup 2] [--repeats 5] [--rounds 3] [--json] [--ts-fq]
+ *
+ * `--ts-fq` runs our fake-quant with the TS reference loops instead of the native kernels (same bits), for a
+ * before / after on one build.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +26,7 @@ const { values: a } = parseArgs({
   options: {
     method: { type: 'string', default: 'lsq' }, bits: { type: 'string', default: '4' }, batch: { type: 'string', default: '128' },
     threads: { type: 'string', default: '2' }, warmup: { type: 'string', default: '2' }, repeats: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false }, 'ts-fq': { type: 'boolean', default: false },
   },
 });
 const pos = (k: string, v: string | undefined): number => {
@@ -45,7 +48,8 @@ const ag = await import('../../ts/autograd/index.ts');
 const { SGD } = await import('../../ts/nn/optim.ts');
 const { resnet20 } = await import('../../ts/nn/models/resnet20.ts');
 const { Rng } = await import('../../ts/util/rng.ts');
-const { prepareQat, quantConfig } = await import('../../ts/quant/index.ts');
+const { prepareQat, quantConfig, setFakeQuantNative } = await import('../../ts/quant/index.ts');
+if (a['ts-fq']) setFakeQuantNative(false);
 
 const cfg = quantConfig({ method, bits });
 const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
@@ -97,12 +101,12 @@ try {
     ratios.push(median(t) / median(o));
   }
   const res = {
-    bench: 'qat-step', arch: 'resnet20', method, bits, batch, threads, cpus: cpus().length, loadavg: loads, torch: tFirst.torch,
+    bench: 'qat-step', arch: 'resnet20', method, bits, fakeQuant: a['ts-fq'] ? 'ts' : 'native', batch, threads, cpus: cpus().length, loadavg: loads, torch: tFirst.torch,
     firstLoss: { ours: ourFirst, torch: tFirst.first_loss }, oursSecondsMedian: median(ours), torchSecondsMedian: median(theirs),
     oursImgPerS: batch / median(ours), torchImgPerS: batch / median(theirs), ratio: median(theirs) / median(ours), roundRatios: ratios,
   };
   if (a.json) process.stdout.write(`${JSON.stringify(res)}\n`);
-  else process.stdout.write(`resnet20 ${method}-${bits} QAT step, batch ${batch}, ${threads} threads (load ${loads.map((l) => l.toFixed(1)).join('/')}): ours ${res.oursImgPerS.toFixed(1)} img/s, torch ${res.torchImgPerS.toFixed(1)} img/s, ratio ours/torch ${res.ratio.toFixed(2)} (rounds ${ratios.map((q) => q.toFixed(2)).join(', ')})\n`);
+  else process.stdout.write(`resnet20 ${method}-${bits} QAT step (fake-quant ${res.fakeQuant}), batch ${batch}, ${threads} threads (load ${loads.map((l) => l.toFixed(1)).join('/')}): ours ${res.oursImgPerS.toFixed(1)} img/s, torch ${res.torchImgPerS.toFixed(1)} img/s, ratio ours/torch ${res.ratio.toFixed(2)} (rounds ${ratios.map((q) => q.toFixed(2)).join(', ')})\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -141,19 +141,23 @@ double lsq_block(const float* __restrict x, const float* __restrict y, const flo
   return lane_total(acc);
 }
 
-// PACT: upper clip (and lower when `lower`) then fake-quant; returns whether some x < 0.
-bool pact_range(const float* __restrict x, size_t len, float a, bool lower, float s, float inv, float lo, float hi,
+// PACT: upper clip (and lower when kLower) then fake-quant; returns whether some x < 0. The lower clip is
+// a template parameter so that the usual case (after a ReLU: no lower clip) carries none of its work.
+template <bool kLower>
+bool pact_range(const float* __restrict x, size_t len, float a, float s, float inv, float lo, float hi,
                 float* __restrict y, uint8_t* __restrict code) {
   uint32_t neg = 0;
   const float na = -a;
-  const uint32_t low_on = mask_of(lower);
   for (size_t i = 0; i < len; ++i) {
     const float xv = x[i];
     neg |= mask_of(xv < 0.0f);
     const uint32_t up = mask_of(xv > a);
     float v = sel(up, a, xv);
-    const uint32_t down = low_on & mask_of(v < na);
-    v = sel(down, na, v);
+    uint32_t down = 0;
+    if (kLower) {
+      down = mask_of(v < na);
+      v = sel(down, na, v);
+    }
     const float q = q_of(v, inv);
     const uint32_t below = mask_of(q < lo), above = mask_of(q > hi);
     y[i] = sel(above, hi, sel(below, lo, q)) * s;
@@ -351,7 +355,8 @@ Status f32_pact_fake_quant(const float* x, size_t n, float alpha, PactLow low, f
     for_blocks(bl.count, n, [&](size_t b0, size_t b1) {
       for (size_t b = b0; b < b1; ++b) {
         const size_t s = bl.begin(b), e = bl.end(b);
-        neg[b] = pact_range(x + s, e - s, alpha, lower, scale, inv, lo, hi, y + s, code + s) ? 1 : 0;
+        neg[b] = (lower ? pact_range<true>(x + s, e - s, alpha, scale, inv, lo, hi, y + s, code + s)
+                        : pact_range<false>(x + s, e - s, alpha, scale, inv, lo, hi, y + s, code + s)) ? 1 : 0;
       }
     });
     return std::any_of(neg.begin(), neg.end(), [](uint8_t v) { return v != 0; });
