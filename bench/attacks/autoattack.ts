@@ -2,9 +2,10 @@
  * AutoAttack standard (ℓ∞) time per 100 images at the small tier, split by component (issue 12).
  *
  *   npx tsx bench/attacks/autoattack.ts [--n 8] [--eps-255 0.5] [--version standard] [--threads 2]
- *                                       [--seed 0] [--labels predicted|true] [--json]
+ *                                       [--seed 0] [--labels predicted|true] [--model r20.safetensors] [--json]
  *
- * Model: ts/nn resnet20 (seeded init, eval mode; untrained unless a trained checkpoint loader exists)
+ * Model: a trained checkpoint with --model (FP or q-checkpoint; use --labels true, so the clean-incorrect images cost
+ * nothing as in a real evaluation), else ts/nn resnet20 (seeded init, eval mode, untrained)
  * through the nn → AttackModel adapter (ts/eval/attack-model.ts), on the first N test images of the
  * embedded fashion-mnist default (3×32×32 in [0,1]). With `--labels predicted` (default) the labels are
  * the model's own clean predictions, so every image is clean-correct and attacked: the workload of a
@@ -29,6 +30,7 @@ const version = flag('version', 'standard');
 const threads = Number(flag('threads', '2'));
 const seed = Number(flag('seed', '0'));
 const labels = flag('labels', 'predicted');
+const modelPath = flag('model', '');
 const json = process.argv.includes('--json');
 process.env.OMP_NUM_THREADS = String(threads); // before the addon loads
 
@@ -38,9 +40,10 @@ const { openDataset, buildBatch } = await import('../../ts/data/index.ts');
 const { autoAttack, AA_COMPONENTS } = await import('../../ts/attacks/autoattack.ts');
 const { ceLoss } = await import('../../ts/attacks/dlr.ts');
 
-const net = resnet20({ seed: 0 });
+const { loadCheckpoint } = await import('../../ts/train/checkpoint.ts');
+const net = modelPath ? loadCheckpoint(modelPath).model : resnet20({ seed: 0 });
 net.eval();
-const model = fromModule(net, { inputShape: [3, 32, 32], name: 'resnet20-untrained-seed0' });
+const model = fromModule(net, { inputShape: [3, 32, 32], name: modelPath || 'resnet20-untrained-seed0' });
 const ds = await openDataset('fashion-mnist');
 const batch = await buildBatch(ds.split('test'), Int32Array.from({ length: n }, (_, i) => i), { size: 32 });
 const x = batch.x;
