@@ -1,6 +1,7 @@
 // The one way the small float kernels (batchnorm, ReLU, add, SGD; f32-bn-relu.cc) run on several
 // threads: qrb::float_parallel_for(n, min_per_thread, fn) calls fn(begin, end) over [0, n) cut into
-// at most float_threads() contiguous ranges of equal size (the last one shorter). The cut depends only
+// at most float_threads() contiguous ranges of equal size (the last one shorter);
+// qrb::float_parallel_ranges(parts, n, fn) does the same with a thread count of the caller's. The cut depends only
 // on n, min_per_thread and the thread count, never on scheduling, so a kernel whose ranges are
 // independent gives the same bits as its scalar twin whatever thread runs which range.
 //
@@ -37,10 +38,12 @@ inline int64_t float_parallel_threads(int64_t n, int64_t min_per_thread) {
   return std::max<int64_t>(1, std::min<int64_t>({int64_t(float_threads()), by_size, int64_t(64)}));
 }
 
+// fn(begin, end) over [0, n) cut into `parts` contiguous ranges of ceil(n / parts) (the last shorter),
+// one per team member; for kernels that choose their own thread count (e.g. a test override).
 template <class Fn>
-void float_parallel_for(int64_t n, int64_t min_per_thread, Fn fn) {
+void float_parallel_ranges(int64_t parts, int64_t n, Fn fn) {
   if (n <= 0) return;
-  const int64_t parts = float_parallel_threads(n, min_per_thread);
+  parts = std::max<int64_t>(1, std::min<int64_t>({parts, n, int64_t(64)}));
   if (parts == 1) {
     fn(int64_t(0), n);
     return;
@@ -66,6 +69,13 @@ void float_parallel_for(int64_t n, int64_t min_per_thread, Fn fn) {
   fn(int64_t(0), std::min(n, step));
   for (auto& th : pool) th.join();
 #endif
+}
+
+// fn(begin, end) over [0, n) on float_parallel_threads(n, min_per_thread) ranges.
+template <class Fn>
+void float_parallel_for(int64_t n, int64_t min_per_thread, Fn fn) {
+  if (n <= 0) return;
+  float_parallel_ranges(float_parallel_threads(n, min_per_thread), n, fn);
 }
 
 }  // namespace qrb
