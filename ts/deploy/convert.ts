@@ -52,6 +52,29 @@ export interface ConvertOptions {
   reference: Target;
 }
 
+/** A constant of an exported graph: an initializer or a Constant node's value, as float32. */
+export interface GraphConst {
+  data: Float32Array;
+  dims: number[];
+}
+
+/**
+ * The constants of an exported float graph (initializers and Constant nodes, by output name) and its other nodes,
+ * in order: what both lowerings (convertQat, the FP float graph) walk.
+ * @throws never
+ */
+export function graphConstants(g: { initializer?: Parameters<typeof tensorToArray>[0][] | null; node?: NodeProto[] | null }): { inits: Map<string, GraphConst>; nodes: NodeProto[] } {
+  const inits = new Map<string, GraphConst>();
+  const asConst = (t: Parameters<typeof tensorToArray>[0]): GraphConst => ({ data: Float32Array.from(tensorToArray(t) as ArrayLike<number>), dims: (t.dims ?? []).map(Number) });
+  for (const t of g.initializer ?? []) inits.set(t.name ?? '', asConst(t));
+  const nodes = (g.node ?? []).filter((n) => {
+    if (n.opType !== 'Constant') return true;
+    inits.set(n.output![0]!, asConst(n.attribute![0]!.t!));
+    return false;
+  });
+  return { inits, nodes };
+}
+
 function pointOfInput(l: LayerQuantParams): QPoint {
   const s = l.input.scale;
   if (!(typeof s === 'number' && Number.isFinite(s) && s > 0)) throw new QuantParamsError(l.name, `input quantizer scale must be a finite number > 0 but is ${String(s)} (freeze the observers first)`);
@@ -75,14 +98,7 @@ export function convertQat(model: Module, params: LayerQuantParams[], opts: Conv
   const byName = new Map(params.map((p) => [p.name, p]));
   const onnx = exportOnnx(model, { inputSize: opts.inputSize ?? 32, inChannels: opts.inChannels ?? 3 });
   const g = onnx.graph!;
-  const inits = new Map<string, { data: Float32Array; dims: number[] }>();
-  for (const t of g.initializer ?? []) inits.set(t.name ?? '', { data: Float32Array.from(tensorToArray(t) as ArrayLike<number>), dims: (t.dims ?? []).map(Number) });
-  const nodes = (g.node ?? []).filter((n) => {
-    if (n.opType !== 'Constant') return true;
-    const t = n.attribute![0]!.t!;
-    inits.set(n.output![0]!, { data: Float32Array.from(tensorToArray(t) as ArrayLike<number>), dims: (t.dims ?? []).map(Number) });
-    return false;
-  });
+  const { inits, nodes } = graphConstants(g);
   const consumers = new Map<string, NodeProto[]>();
   const producer = new Map<string, NodeProto>();
   for (const n of nodes) {

@@ -8,9 +8,10 @@
 import { UsageError } from '../util/errors.ts';
 import type { Module } from '../nn/module.ts';
 import { exportOnnx } from '../formats/onnx-export.ts';
-import { float16BitsToFloat32, float32ToFloat16Bits, tensorToArray, type NodeProto } from '../formats/onnx.ts';
+import { float16BitsToFloat32, float32ToFloat16Bits, type NodeProto } from '../formats/onnx.ts';
 import type { Target } from '../targets/index.ts';
 import type { DeployGraph, DeployNode, FloatNode } from './ir.ts';
+import { graphConstants } from './convert.ts';
 
 type Const = { data: Float32Array; dims: number[] };
 
@@ -39,14 +40,7 @@ export function floatDeployGraph(model: Module, opts: { inputSize: number }, tar
   const g = onnx.graph!;
   const half = target.execution === 'fp16';
   const store = (a: Float32Array): Float32Array => (half ? Float32Array.from(a, (v) => float16BitsToFloat32(float32ToFloat16Bits(v))) : a);
-  const inits = new Map<string, Const>();
-  for (const t of g.initializer ?? []) inits.set(t.name ?? '', { data: Float32Array.from(tensorToArray(t) as ArrayLike<number>), dims: (t.dims ?? []).map(Number) });
-  const nodes = (g.node ?? []).filter((n) => {
-    if (n.opType !== 'Constant') return true;
-    const t = n.attribute![0]!.t!;
-    inits.set(n.output![0]!, { data: Float32Array.from(tensorToArray(t) as ArrayLike<number>), dims: (t.dims ?? []).map(Number) });
-    return false;
-  });
+  const { inits, nodes } = graphConstants(g);
   const consumers = new Map<string, NodeProto[]>();
   for (const n of nodes) for (const i of n.input ?? []) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const out: DeployNode[] = [];
