@@ -23,6 +23,7 @@ const ag = await import('../../ts/autograd/index.ts');
 const { SGD } = await import('../../ts/nn/index.ts');
 const { createModel } = await import('../../ts/nn/models/index.ts');
 const { Rng } = await import('../../ts/util/rng.ts');
+const { trainStepTimer } = await import('./step-timer.ts');
 
 const nat = native() as unknown as Record<string, unknown>;
 const spent = new Map<string, { ms: number; cpu: number; calls: number; faults: number }>();
@@ -55,6 +56,7 @@ const x = Tensor.rand([batch, 3, 32, 32], rng);
 const labels = Array.from({ length: batch }, () => rng.int(10));
 const sgd = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
 const phase = { forward: 0, backward: 0, step: 0 };
+const train = trainStepTimer(model, sgd, x, labels, phase);
 const one = (timed: boolean) => {
   if (evalOnly) {
     const t0 = performance.now();
@@ -63,20 +65,7 @@ const one = (timed: boolean) => {
     if (timed) phase.forward += t1 - t0;
     return t1 - t0;
   }
-  const t0 = performance.now();
-  sgd.zeroGrad();
-  const loss = ag.crossEntropy(model.call(x), labels, { labelSmoothing: 0.1 });
-  const t1 = performance.now();
-  ag.backward(loss);
-  const t2 = performance.now();
-  sgd.step();
-  const t3 = performance.now();
-  if (timed) {
-    phase.forward += t1 - t0;
-    phase.backward += t2 - t1;
-    phase.step += t3 - t2;
-  }
-  return t3 - t0;
+  return train(timed);
 };
 // Main-thread GC pauses (scavenges and mark-compact finalisation; concurrent marking runs on V8's own
 // threads and shows up only in the CPU total). Entries arrive asynchronously, hence the await below.

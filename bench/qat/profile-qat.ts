@@ -21,6 +21,7 @@ const ag = await import('../../ts/autograd/index.ts');
 const { SGD } = await import('../../ts/nn/optim.ts');
 const { resnet20 } = await import('../../ts/nn/models/resnet20.ts');
 const { Rng } = await import('../../ts/util/rng.ts');
+const { trainStepTimer } = await import('../engine/step-timer.ts');
 const { prepareQat, quantConfig, quantLayers, setFakeQuantNative } = await import('../../ts/quant/index.ts');
 
 if (argv.includes('--ts-fq')) setFakeQuantNative(false);
@@ -77,22 +78,7 @@ const x = Tensor.rand([batch, 3, 32, 32], rng);
 const labels = Array.from({ length: batch }, () => rng.int(10));
 const sgd = new SGD(model.parameters(), { lr: 4e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
 const phase = { forward: 0, backward: 0, step: 0 };
-const one = (timed: boolean) => {
-  const t0 = performance.now();
-  sgd.zeroGrad();
-  const loss = ag.crossEntropy(model.call(x), labels, { labelSmoothing: 0.1 });
-  const t1 = performance.now();
-  ag.backward(loss);
-  const t2 = performance.now();
-  sgd.step();
-  const t3 = performance.now();
-  if (timed) {
-    phase.forward += t1 - t0;
-    phase.backward += t2 - t1;
-    phase.step += t3 - t2;
-  }
-  return t3 - t0;
-};
+const one = trainStepTimer(model, sgd, x, labels, phase);
 one(false);
 one(false);
 spent.clear();
