@@ -35,6 +35,12 @@ double fixed_order_sum(size_t base, size_t end, Term term) {
   return total;
 }
 
+// clamp(q, qmin, qmax); `inside` is false only where q was clamped (the straight-through mask; NaN stays
+// inside and unchanged, as the comparisons leave it).
+inline double clamp_q(double q, int32_t qmin, int32_t qmax, bool& inside) {
+  inside = !(q < qmin) && !(q > qmax);
+  return q < qmin ? double(qmin) : q > qmax ? double(qmax) : q;
+}
 }  // namespace
 
 void f32_fake_quant_ref(const float* x, size_t n, const float* scale, size_t channels, int32_t qmin, int32_t qmax,
@@ -44,15 +50,8 @@ void f32_fake_quant_ref(const float* x, size_t n, const float* scale, size_t cha
     const float s = scale[c];
     const float inv = 1.0f / s;
     for (size_t i = c * inner; i < (c + 1) * inner; ++i) {
-      double q = q_of(x[i], inv);
-      bool inside = true;
-      if (q < qmin) {
-        q = qmin;
-        inside = false;
-      } else if (q > qmax) {
-        q = qmax;
-        inside = false;
-      }
+      bool inside;
+      const double q = clamp_q(q_of(x[i], inv), qmin, qmax, inside);
       y[i] = float(q) * s;
       if (mask) mask[i] = inside ? 1 : 0;
     }
@@ -107,15 +106,8 @@ void f32_pact_fake_quant_ref(const float* x, size_t n, float alpha, PactLow low,
       v = -alpha;
       clip = 2;
     }
-    double q = q_of(v, inv);
-    bool inside = true;
-    if (q < qmin) {
-      q = qmin;
-      inside = false;
-    } else if (q > qmax) {
-      q = qmax;
-      inside = false;
-    }
+    bool inside;
+    const double q = clamp_q(q_of(v, inv), qmin, qmax, inside);
     y[i] = float(q) * scale;
     code[i] = uint8_t((inside ? 1 : 0) | (clip << 1));
   }
